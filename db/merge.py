@@ -1,0 +1,141 @@
+"""Set-based upsert of a batch of rows: stage, count, merge, in the caller's transaction.
+
+Postgres loads the stage with one `COPY` (psycopg 3); SQLite with a batched executemany. The
+merge itself is one `INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE changed` statement,
+so a re-import of the same rows changes nothing and reports them as unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+from sqlalchemy import Column, MetaData, Table, and_, exists, func, insert, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+_stage_ids = itertools.count()
+
+
+class DuplicateKeyError(ValueError):
+    """The batch holds the same key twice; the caller must reject one of them first."""
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge did to the target table."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    first_day: date | None = None
+    last_day: date | None = None
+
+
+def merge_frame(
+    session: Session,
+    *,
+    table: Table,
+    key: Sequence[str],
+    frame: pl.DataFrame,
+    provenance: Sequence[str] = ("import_run_id",),
+    day_column: str | None = None,
+) -> MergeResult:
+    """Upsert `frame` into `table` on `key`; `provenance` columns never count as a change.
+
+    With `day_column`, the result also spans the days touched, old values of moved rows
+    included, so the caller can refresh exactly those rollup days.
+    """
+    if frame.is_empty():
+        return MergeResult(0, 0, 0)
+    if frame.select(key).is_duplicated().any():
+        raise DuplicateKeyError(f"batch repeats a key of {table.name} ({', '.join(key)})")
+    columns = [table.c[name] for name in frame.columns]
+    stage = _create_stage(session, table, columns)
+    _load_stage(session, stage, frame)
+
+    key_match = and_(*(table.c[k] == stage.c[k] for k in key))
+    compared = [c.name for c in columns if c.name not in key and c.name not in provenance]
+    changed = or_(*(table.c[c].is_distinct_from(stage.c[c]) for c in compared)) if compared else None
+
+    inserted = session.execute(select(func.count()).select_from(stage).where(~exists().where(key_match))).scalar_one()
+    updated = 0
+    if changed is not None:
+        updated = session.execute(
+            select(func.count()).select_from(stage.join(table, key_match)).where(changed)
+        ).scalar_one()
+    first_day, last_day = _touched_days(session, table, stage, key_match, changed, day_column)
+
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(table).from_select([c.name for c in columns], select(*stage.c).where(true()))
+    if compared:
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c.name: excluded[c.name] for c in columns if c.name not in key},
+            where=or_(*(table.c[c].is_distinct_from(excluded[c]) for c in compared)),
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    session.execute(statement)
+    stage.drop(session.connection())
+    return MergeResult(
+        inserted=inserted,
+        updated=updated,
+        unchanged=frame.height - inserted - updated,
+        first_day=first_day,
+        last_day=last_day,
+    )
+
+
+def _create_stage(session: Session, table: Table, columns: list[Column]) -> Table:
+    stage = Table(
+        f"glance_stage_{table.name}_{next(_stage_ids)}",
+        MetaData(),
+        *(Column(c.name, c.type) for c in columns),
+        prefixes=["TEMPORARY"],
+    )
+    stage.create(session.connection())
+    return stage
+
+
+def _load_stage(session: Session, stage: Table, frame: pl.DataFrame) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
+        names = ", ".join(f'"{name}"' for name in frame.columns)
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{stage.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+            view = buffer.getbuffer()
+            for offset in range(0, len(view), 1 << 20):
+                copy.write(view[offset : offset + (1 << 20)])
+        return
+    for chunk in frame.iter_slices(50_000):
+        connection.execute(insert(stage), chunk.to_dicts())
+
+
+def _touched_days(
+    session: Session,
+    table: Table,
+    stage: Table,
+    key_match: object,
+    changed: object,
+    day_column: str | None,
+) -> tuple[date | None, date | None]:
+    if day_column is None:
+        return None, None
+    first, last = session.execute(select(func.min(stage.c[day_column]), func.max(stage.c[day_column]))).one()
+    if changed is not None:
+        old_first, old_last = session.execute(
+            select(func.min(table.c[day_column]), func.max(table.c[day_column]))
+            .select_from(stage.join(table, key_match))
+            .where(changed)
+        ).one()
+        first = min(d for d in (first, old_first) if d is not None)
+        last = max(d for d in (last, old_last) if d is not None)
+    return first, last

@@ -1,0 +1,47 @@
+"""Alembic environment: the URL comes from the caller's config or from Glance's settings."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from db.engine import make_engine
+from services.settings import get_settings
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    if type_ == "type" and obj.__class__.__module__ == "db.types":
+        autogen_context.imports.add("import db.types")  # type: ignore[attr-defined]
+        return f"db.types.{obj!r}"
+    return False
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(get_settings(), url=config.get_main_option("sqlalchemy.url") or None)
+    with engine.connect() as conn:
+        _run(conn)
+        conn.commit()
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()
