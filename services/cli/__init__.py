@@ -1,0 +1,1 @@
+"""The `glance` command line: one Typer app, one module per command group."""

@@ -1,0 +1,29 @@
+"""`glance`: the entry point. Each command group lives in its own module and is added here."""
+
+from __future__ import annotations
+
+import typer
+
+from services.cli import db as db_commands
+from services.cli import report as report_commands
+from services.cli import run as run_commands
+from services.logs import configure_logging
+from services.settings import get_settings
+
+app = typer.Typer(
+    name="glance",
+    help="Glance: a business KPI dashboard with a sync service. Run `glance demo` to try it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _configure() -> None:
+    configure_logging(get_settings())
+
+
+app.add_typer(db_commands.app, name="db")
+app.add_typer(report_commands.app, name="report")
+run_commands.register(app)

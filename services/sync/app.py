@@ -1,0 +1,22 @@
+"""The sync service: a FastAPI app that imports files and pulls sources into the database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services import __version__
+from services.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the sync service app; routers register here."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Glance sync service", version=__version__)
+    app.state.settings = settings
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is alive; no dependency is checked."""
+        return {"status": "ok"}
+
+    return app
