@@ -1,0 +1,51 @@
+"""What the data holds: territories, channels and categories seen, and the dates it covers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, union
+from sqlalchemy.orm import Session
+
+from db.data_version import current_data_version
+from db.models import ImportRun, OperatingExpense, SalesDaily
+
+_daily = SalesDaily.__table__
+_opex = OperatingExpense.__table__
+_runs = ImportRun.__table__
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """Every value present in the data (never a list written in code) and the data's date span."""
+
+    territories: tuple[str, ...]
+    channels: tuple[str, ...]
+    categories: tuple[str, ...]
+    first_day: date | None
+    last_day: date | None
+    last_import_at: datetime | None
+    data_version: int
+
+
+def dimensions(session: Session) -> Dimensions:
+    """Territories (from sales and expenses), channels, categories, date span and freshness."""
+    territories = session.execute(
+        union(select(_daily.c.territory), select(_opex.c.territory)).order_by("territory")
+    ).scalars()
+    channels = session.execute(select(_daily.c.channel).distinct().order_by(_daily.c.channel)).scalars()
+    categories = session.execute(select(_daily.c.category).distinct().order_by(_daily.c.category)).scalars()
+    first_day, last_day = session.execute(select(func.min(_daily.c.day), func.max(_daily.c.day))).one()
+    last_import = session.execute(
+        select(func.max(_runs.c.finished_at)).where(_runs.c.status == "succeeded")
+    ).scalar_one()
+    return Dimensions(
+        territories=tuple(territories),
+        channels=tuple(channels),
+        categories=tuple(categories),
+        first_day=first_day,
+        last_day=last_day,
+        last_import_at=last_import,
+        data_version=current_data_version(session),
+    )

@@ -1,0 +1,182 @@
+"""The at-a-glance scorecard: every KPI with its target, prior value, status and sparkline."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from db.dates import month_end, month_start
+from db.queries.figures import METRICS, Metric, SalesFigures, Unit, metric_value, ratio
+from db.queries.health import (
+    Health,
+    Offender,
+    Status,
+    Thresholds,
+    kpi_status,
+    overall_health,
+    severity,
+)
+from db.queries.monthly import opex_parts, targets_for
+from db.queries.periods import Filters, Period
+from db.queries.sales import Dimension, sales_breakdown, sales_totals
+
+ZERO = Decimal("0.00")
+SPARK_DAILY_MAX_DAYS = 92
+
+
+@dataclass(frozen=True)
+class SparkPoint:
+    """One point of a KPI's sparkline: a day, or the first day of a month for long periods."""
+
+    day: date
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class KpiCard:
+    """One KPI for the period: value, target, prior-period value and status."""
+
+    metric: Metric
+    label: str
+    unit: Unit
+    higher_is_better: bool
+    value: Decimal | None
+    target: Decimal | None
+    prior: Decimal | None
+    status: Status
+    spark: tuple[SparkPoint, ...] = ()
+
+    @property
+    def change_pct(self) -> Decimal | None:
+        """Change against the prior period as a fraction (0.05 is +5 %)."""
+        if self.value is None or self.prior is None:
+            return None
+        return ratio(self.value - self.prior, abs(self.prior))
+
+    @property
+    def attainment(self) -> Decimal | None:
+        """Value as a fraction of target."""
+        if self.value is None or self.target is None:
+            return None
+        return ratio(self.value, self.target)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Cards ordered by priority (off target first) and the overall health."""
+
+    period: Period
+    prior_period: Period
+    territory: str | None
+    cards: tuple[KpiCard, ...]
+    health: Health
+
+
+def kpi_values(session: Session, *, period: Period, territory: str | None = None) -> dict[Metric, Decimal | None]:
+    """Every KPI's value for the period; None for all when there is no sales or expense data."""
+    sales = sales_totals(session, start=period.start, end=period.end, filters=Filters(territory))
+    parts = opex_parts(session, period=period, territory=territory)
+    if not sales.orders and not sales.net_revenue and not parts:
+        return {metric: None for metric in Metric}
+    opex = sum((p.amount for p in parts), ZERO)
+    return {metric: metric_value(metric, sales, opex) for metric in Metric}
+
+
+def scorecard(
+    session: Session,
+    *,
+    period: Period,
+    territory: str | None = None,
+    thresholds: Thresholds = Thresholds(),
+    with_spark: bool = True,
+) -> Scorecard:
+    """All KPIs for the period against target and the prior period, with the overall health."""
+    values = kpi_values(session, period=period, territory=territory)
+    prior = kpi_values(session, period=period.previous(), territory=territory)
+    targets = targets_for(session, period=period, territory=territory)
+    spark = _sparklines(session, period=period, territory=territory) if with_spark else {}
+    cards = []
+    for metric in Metric:
+        info = METRICS[metric]
+        target = targets.get(metric.value)
+        cards.append(
+            KpiCard(
+                metric=metric,
+                label=info.label,
+                unit=info.unit,
+                higher_is_better=info.higher_is_better,
+                value=values[metric],
+                target=target,
+                prior=prior[metric],
+                status=kpi_status(values[metric], target, higher_is_better=info.higher_is_better, thresholds=thresholds),
+                spark=spark.get(metric, ()),
+            )
+        )
+    cards.sort(key=lambda card: (severity(card.status), list(Metric).index(card.metric)))
+    statuses = {card.metric: card.status for card in cards}
+    where = _territory_offenders(session, period=period, thresholds=thresholds) if territory is None else {}
+    offenders = [
+        Offender(
+            metric=card.metric,
+            label=card.label,
+            status=card.status,
+            territories=where.get(card.metric, ()) if territory is None else (territory,),
+        )
+        for card in cards
+        if card.status in (Status.WATCH, Status.OFF_TRACK)
+    ]
+    health = overall_health(statuses, offenders, thresholds=thresholds)
+    return Scorecard(
+        period=period, prior_period=period.previous(), territory=territory, cards=tuple(cards), health=health
+    )
+
+
+def _territory_offenders(
+    session: Session, *, period: Period, thresholds: Thresholds, limit: int = 3
+) -> dict[Metric, tuple[str, ...]]:
+    """For each KPI, the territories where it is off target, worst status first."""
+    by_territory = sales_breakdown(session, by=Dimension.TERRITORY, start=period.start, end=period.end)
+    opex: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for part in opex_parts(session, period=period):
+        opex[part.territory] += part.amount
+    found: dict[Metric, list[tuple[int, Decimal, str]]] = defaultdict(list)
+    for row in by_territory.rows:
+        targets = targets_for(session, period=period, territory=row.key)
+        for metric in Metric:
+            target = targets.get(metric.value)
+            value = metric_value(metric, row, opex[row.key])
+            info = METRICS[metric]
+            status = kpi_status(value, target, higher_is_better=info.higher_is_better, thresholds=thresholds)
+            if status in (Status.WATCH, Status.OFF_TRACK) and value is not None and target:
+                attainment = value / target if info.higher_is_better else target / value if value else Decimal(0)
+                found[metric].append((severity(status), attainment, row.key))
+    return {metric: tuple(name for _, _, name in sorted(items)[:limit]) for metric, items in found.items()}
+
+
+def _sparklines(session: Session, *, period: Period, territory: str | None) -> dict[Metric, tuple[SparkPoint, ...]]:
+    """Daily points for short periods, monthly points for long ones."""
+    daily = period.days <= SPARK_DAILY_MAX_DAYS
+    dimension = Dimension.DAY if daily else Dimension.MONTH
+    rows = sales_breakdown(
+        session, by=dimension, start=period.start, end=period.end, filters=Filters(territory)
+    ).rows
+    whole_months = Period(month_start(period.start), month_end(period.end))
+    month_opex: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for part in opex_parts(session, period=whole_months, territory=territory):
+        month_opex[part.month] += part.amount
+    points: dict[Metric, list[SparkPoint]] = defaultdict(list)
+    for row in rows:
+        day = date.fromisoformat(row.key)
+        opex = month_opex[month_start(day)]
+        if daily:
+            opex = opex / month_end(day).day
+        else:
+            opex = opex * Decimal(period.overlap_days(day, month_end(day))) / month_end(day).day
+        figures = SalesFigures(net_revenue=row.net_revenue, cogs=row.cogs, units=row.units, orders=row.orders)
+        for metric in Metric:
+            points[metric].append(SparkPoint(day=day, value=metric_value(metric, figures, opex)))
+    return {metric: tuple(series) for metric, series in points.items()}

@@ -1,0 +1,166 @@
+"""Profit and loss: revenue, COGS, gross margin, opex and operating profit; budget vs actual."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from db.queries.figures import METRICS, OPEX_CATEGORY_PREFIX, Metric, metric_value, ratio
+from db.queries.monthly import opex_parts, targets_for
+from db.queries.periods import Filters, Period
+from db.queries.sales import Dimension, sales_breakdown, sales_totals
+
+ZERO = Decimal("0.00")
+
+
+class PnlDimension(StrEnum):
+    """What a P&L report groups by."""
+
+    TERRITORY = "territory"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class PnlRow:
+    """One P&L column: sales sums and prorated operating expenses, in the reporting currency."""
+
+    key: str
+    net_revenue: Decimal
+    cogs: Decimal
+    opex: Decimal
+
+    @property
+    def gross_margin(self) -> Decimal:
+        return self.net_revenue - self.cogs
+
+    @property
+    def gross_margin_pct(self) -> Decimal | None:
+        return ratio(self.gross_margin, self.net_revenue)
+
+    @property
+    def operating_profit(self) -> Decimal:
+        return self.gross_margin - self.opex
+
+
+@dataclass(frozen=True)
+class PnlReport:
+    """P&L rows (largest revenue first; months in date order) and their reconciling total."""
+
+    by: PnlDimension
+    start: date
+    end: date
+    territory: str | None
+    rows: list[PnlRow]
+    total: PnlRow
+
+
+def pnl_report(
+    session: Session, *, by: PnlDimension | str, start: date, end: date, territory: str | None = None
+) -> PnlReport:
+    """The P&L for the range by territory or by month, optionally for one territory."""
+    dimension = PnlDimension(by)
+    period = Period(start, end)
+    sales = sales_breakdown(session, by=Dimension(dimension.value), start=start, end=end, filters=Filters(territory))
+    opex: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for part in opex_parts(session, period=period, territory=territory):
+        key = part.territory if dimension is PnlDimension.TERRITORY else part.month.isoformat()
+        opex[key] += part.amount
+    sales_by_key = {row.key: row for row in sales.rows}
+    rows = [
+        PnlRow(
+            key=key,
+            net_revenue=sales_by_key[key].net_revenue if key in sales_by_key else ZERO,
+            cogs=sales_by_key[key].cogs if key in sales_by_key else ZERO,
+            opex=opex[key],
+        )
+        for key in sales_by_key.keys() | opex.keys()
+    ]
+    if dimension is PnlDimension.MONTH:
+        rows.sort(key=lambda row: row.key)
+    else:
+        rows.sort(key=lambda row: (-row.net_revenue, row.key))
+    total = PnlRow(
+        key="total",
+        net_revenue=sales.total.net_revenue,
+        cogs=sales.total.cogs,
+        opex=sum(opex.values(), ZERO),
+    )
+    return PnlReport(by=dimension, start=start, end=end, territory=territory, rows=rows, total=total)
+
+
+@dataclass(frozen=True)
+class OpexRow:
+    """Operating expenses of one category over the period."""
+
+    category: str
+    amount: Decimal
+
+
+def opex_by_category(session: Session, *, start: date, end: date, territory: str | None = None) -> list[OpexRow]:
+    """Prorated operating expenses by category, largest first."""
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for part in opex_parts(session, period=Period(start, end), territory=territory):
+        totals[part.category] += part.amount
+    return sorted((OpexRow(category=c, amount=a) for c, a in totals.items()), key=lambda r: (-r.amount, r.category))
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """Actual against budget for one P&L line; `favourable` says whether the variance helps profit."""
+
+    line: str
+    label: str
+    actual: Decimal
+    budget: Decimal
+    is_cost: bool
+
+    @property
+    def variance(self) -> Decimal:
+        return self.actual - self.budget
+
+    @property
+    def variance_pct(self) -> Decimal | None:
+        return ratio(self.variance, abs(self.budget))
+
+    @property
+    def favourable(self) -> bool:
+        return self.variance <= 0 if self.is_cost else self.variance >= 0
+
+
+_BUDGET_LINES = (Metric.NET_REVENUE, Metric.GROSS_MARGIN, Metric.OPEX, Metric.OPERATING_PROFIT)
+
+
+def budget_vs_actual(
+    session: Session, *, start: date, end: date, territory: str | None = None
+) -> list[BudgetLine]:
+    """Each P&L line and expense category that has a budget, with its actual and variance."""
+    period = Period(start, end)
+    budgets = targets_for(session, period=period, territory=territory)
+    sales = sales_totals(session, start=start, end=end, filters=Filters(territory))
+    parts = opex_parts(session, period=period, territory=territory)
+    opex_total = sum((p.amount for p in parts), ZERO)
+    lines = []
+    for metric in _BUDGET_LINES:
+        if metric.value in budgets:
+            actual = metric_value(metric, sales, opex_total)
+            info = METRICS[metric]
+            lines.append(
+                BudgetLine(
+                    line=metric.value,
+                    label=info.label,
+                    actual=actual if actual is not None else ZERO,
+                    budget=budgets[metric.value],
+                    is_cost=not info.higher_is_better,
+                )
+            )
+    for name, budget in sorted(budgets.items()):
+        if name.startswith(OPEX_CATEGORY_PREFIX):
+            category = name.removeprefix(OPEX_CATEGORY_PREFIX)
+            actual = sum((p.amount for p in parts if p.category == category), ZERO)
+            lines.append(BudgetLine(line=name, label=f"Opex: {category}", actual=actual, budget=budget, is_cost=True))
+    return lines
