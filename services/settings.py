@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.queries.health import Thresholds
+
 _SECRETS_DIR = Path("/run/secrets")
 
 
@@ -88,6 +90,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'glance.db').resolve()}"
+
+    @property
+    def health_thresholds(self) -> Thresholds:
+        """The KPI scoring bands for `db.queries.scorecard`."""
+        return Thresholds(
+            on_track_ratio=self.health_on_track_ratio,
+            watch_ratio=self.health_watch_ratio,
+            off_track_share=self.health_off_track_share,
+        )
 
     @property
     def is_embedded(self) -> bool:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
+from db.engine import get_engine, session_scope
+from db.migrate import upgrade
+from services.cli.output import fail, stdout
+from services.demo import DemoPlan
+from services.first_start import FirstStart, prepare_demo, stored_secret, write_secret
 from services.settings import get_settings
+from services.supervisor import StartupError, start_child, stop_children, supervise, wait_ready
 
 
 class Service(str, Enum):
@@ -38,6 +46,70 @@ def serve(
         serve_dashboard(settings, host=host or settings.dashboard_host, port=port or settings.dashboard_port)
 
 
+def demo(
+    lines: int = typer.Option(50_000, "--lines", min=1, help="Sales lines to generate on first start."),
+    seed_only: bool = typer.Option(False, "--seed-only", help="Seed the database and exit."),
+    sync_port: int | None = typer.Option(None, "--sync-port", help="Sync service port (default 8000)."),
+    dashboard_port: int | None = typer.Option(None, "--dashboard-port", help="Dashboard port (default 5006)."),
+    seed: int = typer.Option(42, "--seed", help="Random seed of the demo data."),
+) -> None:
+    """Run Glance on its embedded default: migrate, seed demo data once, serve both services."""
+    settings = get_settings()
+    data_dir = settings.data_dir.resolve()
+    engine = get_engine()
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            created = prepare_demo(
+                session,
+                token_file=data_dir / "api_token",
+                plan=DemoPlan(lines=lines, seed=seed, end=date.today()),
+                admin_password=settings.admin_password.get_secret_value() if settings.admin_password else None,
+            )
+    except SQLAlchemyError as exc:
+        fail(f"could not prepare the database: {str(exc).splitlines()[0]}", fix="check GLANCE_DATABASE_URL")
+    if created.api_token:
+        write_secret(data_dir / "api_token", created.api_token)
+    _report_first_start(created)
+    if seed_only:
+        return
+    sync_port = sync_port or settings.sync_port
+    dashboard_port = dashboard_port or settings.dashboard_port
+    env = {
+        "GLANCE_DATA_DIR": str(data_dir),
+        "GLANCE_DATABASE_URL": settings.effective_database_url,
+        "GLANCE_SYNC_URL": f"http://127.0.0.1:{sync_port}",
+        "GLANCE_API_TOKEN": (data_dir / "api_token").read_text(encoding="utf-8").strip(),
+        "GLANCE_SECRET_KEY": (
+            settings.secret_key.get_secret_value() if settings.secret_key else stored_secret(data_dir / "secret_key")
+        ),
+    }
+    children = [
+        start_child("sync", port=sync_port, probe="/healthz", env=env),
+        start_child("dashboard", port=dashboard_port, probe="/liveness", env=env),
+    ]
+    try:
+        wait_ready(children)
+    except StartupError as exc:
+        stop_children(children)
+        fail(str(exc), fix="see the log lines above; a port may be in use (try --sync-port/--dashboard-port)")
+    stdout.print(f"Glance is running. Dashboard: [bold]http://127.0.0.1:{dashboard_port}[/]")
+    stdout.print(f"Sync service API: http://127.0.0.1:{sync_port}/docs   (Ctrl-C stops both)")
+    raise typer.Exit(supervise(children))
+
+
+def _report_first_start(created: FirstStart) -> None:
+    if created.seeded:
+        seeded = created.seeded
+        stdout.print(
+            f"Seeded demo data: {seeded.lines:,} sales lines from {seeded.first_day} to {seeded.last_day} "
+            f"(data version {seeded.data_version})."
+        )
+    for username, password in created.passwords.items():
+        stdout.print(f"Created user [bold]{username}[/] with password [bold]{password}[/] (shown once).")
+
+
 def register(app: typer.Typer) -> None:
     """Add the run commands to the top-level app."""
     app.command("serve")(serve)
+    app.command("demo")(demo)

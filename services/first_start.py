@@ -1,0 +1,67 @@
+"""First start of the embedded default: secrets in the data dir, demo data, demo users, API token.
+
+Everything here runs once: a second start finds the data, users and files already in place.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import AppUser, SalesLine
+from services.auth import create_token, create_user
+from services.demo import DemoPlan, SeedResult, seed_demo
+
+DEMO_USERS = (("admin", "admin", "Demo Admin"), ("viewer", "viewer", "Demo Viewer"))
+DASHBOARD_TOKEN_NAME = "dashboard"
+
+
+def write_secret(path: Path, value: str) -> None:
+    """Write a secret readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value)
+
+
+def stored_secret(path: Path) -> str:
+    """A random secret kept in a file (mode 0600), created on first use."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    value = secrets.token_urlsafe(32)
+    write_secret(path, value)
+    return value
+
+
+@dataclass
+class FirstStart:
+    """What this start created (empty on every later start)."""
+
+    seeded: SeedResult | None = None
+    passwords: dict[str, str] = field(default_factory=dict)
+    api_token: str = ""
+
+
+def prepare_demo(session: Session, *, token_file: Path, plan: DemoPlan, admin_password: str | None) -> FirstStart:
+    """Seed demo data and create demo users and the dashboard's API token if absent.
+
+    The caller writes `api_token` to `token_file` after the transaction commits.
+    """
+    created = FirstStart()
+    if not session.execute(select(func.count()).select_from(SalesLine)).scalar_one():
+        created.seeded = seed_demo(session, plan=plan)
+    if not session.execute(select(func.count()).select_from(AppUser)).scalar_one():
+        for username, role, display_name in DEMO_USERS:
+            password = admin_password if (username == "admin" and admin_password) else secrets.token_urlsafe(12)
+            create_user(session, username=username, role=role, password=password, display_name=display_name)
+            created.passwords[username] = password
+    if not token_file.exists():
+        created.api_token = create_token(
+            session, name=f"{DASHBOARD_TOKEN_NAME}-{secrets.token_hex(3)}", role="analyst"
+        )
+    return created
