@@ -70,21 +70,17 @@ def stop_children(children: list[Child], *, grace_s: float = 10.0) -> None:
 
 
 def supervise(children: list[Child]) -> int:
-    """Block until a child exits or the user presses Ctrl-C; stop the rest; return the exit code."""
-    stop = {"signal": False}
+    """Block until a child exits, Ctrl-C or SIGTERM; return the exit code (the caller stops the rest)."""
 
-    def _on_signal(_signum: int, _frame: object) -> None:
-        stop["signal"] = True
+    def _on_sigterm(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        while not stop["signal"]:
+        while True:
             for child in children:
                 if child.process.poll() is not None:
-                    stop_children(children)
                     return child.process.returncode or 1
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
-    stop_children(children)
-    return 0
+        return 0

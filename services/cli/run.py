@@ -14,7 +14,7 @@ from services.cli.output import fail, stdout
 from services.demo import DemoPlan
 from services.first_start import FirstStart, prepare_demo, stored_secret, write_secret
 from services.settings import get_settings
-from services.supervisor import StartupError, start_child, stop_children, supervise, wait_ready
+from services.supervisor import Child, StartupError, start_child, stop_children, supervise, wait_ready
 
 
 class Service(str, Enum):
@@ -84,18 +84,21 @@ def demo(
             settings.secret_key.get_secret_value() if settings.secret_key else stored_secret(data_dir / "secret_key")
         ),
     }
-    children = [
-        start_child("sync", port=sync_port, probe="/healthz", env=env),
-        start_child("dashboard", port=dashboard_port, probe="/liveness", env=env),
-    ]
+    children: list[Child] = []
     try:
+        children.append(start_child("sync", port=sync_port, probe="/healthz", env=env))
+        children.append(start_child("dashboard", port=dashboard_port, probe="/liveness", env=env))
         wait_ready(children)
+        stdout.print(f"Glance is running. Dashboard: [bold]http://127.0.0.1:{dashboard_port}[/]")
+        stdout.print(f"Sync service API: http://127.0.0.1:{sync_port}/docs   (Ctrl-C stops both)")
+        code = supervise(children)
     except StartupError as exc:
-        stop_children(children)
         fail(str(exc), fix="see the log lines above; a port may be in use (try --sync-port/--dashboard-port)")
-    stdout.print(f"Glance is running. Dashboard: [bold]http://127.0.0.1:{dashboard_port}[/]")
-    stdout.print(f"Sync service API: http://127.0.0.1:{sync_port}/docs   (Ctrl-C stops both)")
-    raise typer.Exit(supervise(children))
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        stop_children(children)
+    raise typer.Exit(code)
 
 
 def _report_first_start(created: FirstStart) -> None:
