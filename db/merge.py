@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Column, MetaData, Table, and_, exists, func, insert, or_, select, true
+from sqlalchemy import Column, MetaData, Table, and_, bindparam, exists, func, insert, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -139,3 +139,16 @@ def _touched_days(
         first = min(d for d in (first, old_first) if d is not None)
         last = max(d for d in (last, old_last) if d is not None)
     return first, last
+
+
+def update_rows(session: Session, *, table: Table, frame: pl.DataFrame, key: str = "id") -> int:
+    """Set the frame's other columns on the rows whose `key` matches, in batches; returns rows given."""
+    columns = [c for c in frame.columns if c != key]
+    statement = (
+        update(table)
+        .where(table.c[key] == bindparam(f"b_{key}"))
+        .values({c: bindparam(f"b_{c}", type_=table.c[c].type) for c in columns})
+    )
+    for chunk in frame.rename({c: f"b_{c}" for c in frame.columns}).iter_slices(20_000):
+        session.connection().execute(statement, chunk.to_dicts())
+    return frame.height

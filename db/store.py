@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy.orm import Session
 
-from db.merge import MergeResult, merge_frame
+from db.merge import MergeResult, merge_frame, update_rows
 from db.models import FxRate, KpiTarget, OperatingExpense, SalesLine
 from db.rollups import refresh_rollups
 
@@ -38,8 +38,14 @@ def _with_run(frame: pl.DataFrame, columns: tuple[str, ...], import_run_id: int 
     return frame.select(columns).with_columns(pl.lit(import_run_id, dtype=pl.Int64).alias("import_run_id"))
 
 
-def store_sales(session: Session, *, frame: pl.DataFrame, import_run_id: int | None) -> MergeResult:
-    """Upsert sales lines on (source, external_id) and rebuild the rollups of the days touched."""
+def store_sales(
+    session: Session, *, frame: pl.DataFrame, import_run_id: int | None, refresh: bool = True
+) -> MergeResult:
+    """Upsert sales lines on (source, external_id) and rebuild the rollups of the days touched.
+
+    With `refresh=False` the caller refreshes the rollups itself (once, after several batches)
+    for the span the results report.
+    """
     result = merge_frame(
         session,
         table=SalesLine.__table__,
@@ -47,7 +53,7 @@ def store_sales(session: Session, *, frame: pl.DataFrame, import_run_id: int | N
         frame=_with_run(frame, SALES_COLUMNS, import_run_id),
         day_column="order_date",
     )
-    if (result.inserted or result.updated) and result.first_day and result.last_day:
+    if refresh and (result.inserted or result.updated) and result.first_day and result.last_day:
         refresh_rollups(session, first_day=result.first_day, last_day=result.last_day)
     return result
 
@@ -82,3 +88,12 @@ def store_fx_rates(session: Session, *, frame: pl.DataFrame, import_run_id: int 
         key=("month", "currency"),
         frame=_with_run(frame, FX_COLUMNS, import_run_id),
     )
+
+
+def store_reporting_amounts(session: Session, *, kind: str, frame: pl.DataFrame) -> int:
+    """Overwrite the reporting-currency amounts of stored rows by id (after their FX rates changed).
+
+    `kind` is "sales" (frame: id, net_revenue_rc, cogs_rc) or "expenses" (frame: id, amount_rc).
+    """
+    table = SalesLine.__table__ if kind == "sales" else OperatingExpense.__table__
+    return update_rows(session, table=table, frame=frame)

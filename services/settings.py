@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     # Imports
     max_upload_mb: int = 200
     import_batch_rows: int = 250_000
+    import_statement_timeout_ms: int = 3_600_000
 
     # Logging
     log_format: Literal["auto", "json", "console"] = "auto"

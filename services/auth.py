@@ -1,0 +1,181 @@
+"""People and API tokens: argon2 password hashes, roles, bearer tokens stored as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from enum import StrEnum
+
+import polars as pl
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.merge import MergeResult
+from db.models import ApiToken, AppUser
+from db.types import utcnow
+
+_hasher = PasswordHasher()
+NO_PASSWORD = "!"
+"""Stored instead of a hash for an account with no password yet: no password ever matches it."""
+
+
+class Role(StrEnum):
+    """What a person or token may do; each role includes the ones before it."""
+
+    viewer = "viewer"
+    analyst = "analyst"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Position in viewer < analyst < admin."""
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        """True when this role is `needed` or above it."""
+        return self.rank >= needed.rank
+
+
+class AccountError(ValueError):
+    """A user or token request that cannot be done (duplicate name, unknown user, bad role)."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password`."""
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """True when `password` is the one `password_hash` was made from."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_password() -> str:
+    """A random password a person can type (about 100 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def _role(role: str | Role) -> Role:
+    try:
+        return Role(str(role).lower())
+    except ValueError as exc:
+        raise AccountError(f"'{role}' is not a role; use viewer, analyst or admin") from exc
+
+
+def get_user(session: Session, *, username: str) -> AppUser | None:
+    """The user called `username`, if any."""
+    return session.execute(select(AppUser).where(AppUser.username == username)).scalar_one_or_none()
+
+
+def create_user(
+    session: Session, *, username: str, role: str | Role, password: str, display_name: str = "", language: str = ""
+) -> AppUser:
+    """Add a user with an argon2-hashed password (the caller commits)."""
+    if not username.strip():
+        raise AccountError("a username cannot be blank")
+    if get_user(session, username=username) is not None:
+        raise AccountError(f"a user called '{username}' already exists")
+    user = AppUser(
+        username=username,
+        role=_role(role).value,
+        password_hash=hash_password(password),
+        display_name=display_name,
+        language=language,
+        password_changed_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> AppUser | None:
+    """The active user whose password this is, or None."""
+    user = get_user(session, username=username)
+    if user is None or not user.is_active or not password_matches(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def set_password(session: Session, *, username: str, password: str) -> AppUser:
+    """Replace a user's password (the caller commits)."""
+    user = get_user(session, username=username)
+    if user is None:
+        raise AccountError(f"there is no user called '{username}'")
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    session.flush()
+    return user
+
+
+def store_users(session: Session, *, frame: pl.DataFrame) -> MergeResult:
+    """Upsert checked user rows on username; a blank password keeps the current one."""
+    inserted = updated = unchanged = 0
+    for row in frame.iter_rows(named=True):  # argon2 is slow by design; user files are small
+        user = get_user(session, username=row["username"])
+        password = row["password"]
+        if user is None:
+            session.add(
+                AppUser(
+                    username=row["username"],
+                    role=row["role"],
+                    display_name=row["display_name"],
+                    language=row["language"],
+                    password_hash=hash_password(password) if password else NO_PASSWORD,
+                    password_changed_at=utcnow() if password else None,
+                )
+            )
+            inserted += 1
+            continue
+        changes = {k: row[k] for k in ("role", "display_name", "language") if getattr(user, k) != row[k]}
+        if password and not password_matches(user.password_hash, password):
+            changes |= {"password_hash": hash_password(password), "password_changed_at": utcnow()}
+        for name, value in changes.items():
+            setattr(user, name, value)
+        updated += bool(changes)
+        unchanged += not changes
+    session.flush()
+    return MergeResult(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, name: str, role: str | Role) -> str:
+    """Create an API token and return its secret; only its SHA-256 is stored, so show it once."""
+    if not name.strip():
+        raise AccountError("a token name cannot be blank")
+    if session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none() is not None:
+        raise AccountError(f"a token called '{name}' already exists; revoke it or pick another name")
+    secret = f"glance_{secrets.token_urlsafe(32)}"
+    session.add(ApiToken(name=name, role=_role(role).value, token_hash=_token_hash(secret)))
+    session.flush()
+    return secret
+
+
+def verify_token(session: Session, *, token: str) -> ApiToken | None:
+    """The live token with this secret (its last use recorded), or None when unknown or revoked."""
+    found = session.execute(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).scalar_one_or_none()
+    if found is None or found.revoked_at is not None:
+        return None
+    found.last_used_at = utcnow()
+    session.flush()
+    return found
+
+
+def revoke_token(session: Session, *, name: str) -> ApiToken:
+    """Revoke the token called `name` (it stops working at once)."""
+    found = session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none()
+    if found is None:
+        raise AccountError(f"there is no token called '{name}'")
+    if found.revoked_at is None:
+        found.revoked_at = utcnow()
+    session.flush()
+    return found

@@ -1,0 +1,397 @@
+"""The one import pipeline the CLI and the API both call: read, check, store, report.
+
+Facts, rollups, the run record and the data version commit in ONE transaction, so a crash, a
+killed process or a database error leaves them exactly as they were; the run is then recorded
+as failed in a separate transaction (or, after a SIGKILL, by the next import that finds it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import structlog
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from db.data_version import bump_data_version, current_data_version
+from db.fx import load_rates
+from db.merge import MergeResult
+from db.rollups import refresh_rollups
+from db.store import store_expenses, store_fx_rates, store_sales, store_targets
+from services.auth import store_users
+from services.settings import Settings, get_settings
+from services.sync.imports.currency import convert
+from services.sync.imports.dates import DateEvidence, DateFormat, choose_format, gather_evidence
+from services.sync.imports.duplicates import SeenKeys
+from services.sync.imports.errors import ImportRefusedError
+from services.sync.imports.fx_refresh import changed_rates, reconvert
+from services.sync.imports.kinds import KINDS, KindSpec
+from services.sync.imports.mapping import ColumnMap, resolve_columns
+from services.sync.imports.read import ROW, TableFile, open_table
+from services.sync.imports.report import DefaultUsed, ImportKind, ImportProgress, ImportReport, Rejection, RunStatus
+from services.sync.imports.runs import (
+    REPORT_REJECTION_LIMIT,
+    RUN_LOCK_NAMESPACE,
+    fail_interrupted_runs,
+    save_report,
+    start_run,
+    store_rejections,
+)
+from services.sync.imports.validate import Split, check_batch, count_defaults
+
+SOURCE_LOCK_NAMESPACE = 0x474C4E02
+"""First key of the transaction advisory lock that serialises imports of one source."""
+
+ProgressCallback = Callable[[ImportProgress], None]
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class _Tally:
+    """Counts and spans accumulated over a file's batches."""
+
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected_rows: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    problems: int = 0
+    held: list[pl.DataFrame] = field(default_factory=list)
+    defaults: dict[str, tuple[str, int]] = field(default_factory=dict)
+    first_day: date | None = None
+    last_day: date | None = None
+    fx_changes: list[pl.DataFrame] = field(default_factory=list)
+
+    def add_merge(self, result: MergeResult) -> None:
+        self.inserted += result.inserted
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+        if result.first_day is not None and result.last_day is not None:
+            self.first_day = min(filter(None, (self.first_day, result.first_day)))
+            self.last_day = max(filter(None, (self.last_day, result.last_day)))
+
+    def add_defaults(self, defaults: dict[str, tuple[str, int]]) -> None:
+        for name, (value, rows) in defaults.items():
+            self.defaults[name] = (value, self.defaults.get(name, (value, 0))[1] + rows)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the file is and how to read it, settled before any row is stored."""
+
+    table: TableFile
+    spec: KindSpec
+    columns: ColumnMap
+    date_format: DateFormat
+    rows_total: int
+
+
+def run_import(
+    engine: Engine,
+    *,
+    kind: ImportKind | str,
+    file: Path,
+    source: str | None = None,
+    mapping: dict[str, str] | None = None,
+    strict: bool = False,
+    dry_run: bool = False,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    date_format: DateFormat | None = None,
+    filename: str | None = None,
+    requested_by: str = "",
+    settings: Settings | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import one file of `kind`; every good row stored, every bad one explained, all or nothing."""
+    settings = settings or get_settings()
+    kind = ImportKind(kind)
+    name = filename or file.name
+    source = (source or Path(name).stem or kind.value).strip()[:200]
+    fail_interrupted_runs(engine)
+    report = ImportReport(
+        run_id=0, kind=kind, source=source, filename=name, status=RunStatus.running, strict=strict, dry_run=dry_run
+    )
+    clock = _Clock(report)
+    with engine.connect() as connection, Session(bind=connection, expire_on_commit=False) as session:
+        run = start_run(
+            session, kind=kind, source=source, filename=name, file_sha256=_sha256(file), requested_by=requested_by
+        )
+        report.run_id = run.id or 0
+        _hold_run_lock(connection, report.run_id)
+        session.commit()
+        try:
+            _import(
+                session,
+                report,
+                clock,
+                file=file,
+                mapping=mapping or {},
+                encoding=encoding,
+                sheet=sheet,
+                date_format=date_format,
+                settings=settings,
+                progress=progress,
+            )
+        except ImportRefusedError as exc:
+            session.rollback()
+            _finish(session, report, clock, status=RunStatus.refused, message=str(exc), held=[])
+        except (SQLAlchemyError, OSError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
+            session.rollback()
+            log.error("import failed", run_id=report.run_id, error=str(exc))
+            message = f"the import failed and nothing was stored: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            _finish(session, report, clock, status=RunStatus.failed, message=message, held=[])
+        finally:
+            _release_run_lock(connection, report.run_id)
+    return report
+
+
+def _import(
+    session: Session,
+    report: ImportReport,
+    clock: _Clock,
+    *,
+    file: Path,
+    mapping: dict[str, str],
+    encoding: str | None,
+    sheet: str | None,
+    date_format: DateFormat | None,
+    settings: Settings,
+    progress: ProgressCallback | None,
+) -> None:
+    plan = _plan(
+        file,
+        report.kind,
+        mapping=mapping,
+        encoding=encoding,
+        sheet=sheet,
+        date_format=date_format,
+        batch_rows=settings.import_batch_rows,
+    )
+    report.file_format = plan.table.format.value
+    report.encoding = plan.table.encoding
+    report.date_format = plan.date_format.description if plan.spec.date_field else ""
+    _lock_source(session, report.source, settings)
+    tally = _Tally()
+    hold = report.strict or report.dry_run
+    seen = SeenKeys(key=plan.spec.key)
+    rates = load_rates(session) if report.kind in (ImportKind.sales, ImportKind.expenses) else None
+    wanted = sorted(set(plan.columns.columns.values()), key=plan.table.columns.index)
+    for frame in plan.table.batches(batch_rows=settings.import_batch_rows, columns=wanted):
+        checked = check_batch(
+            frame,
+            spec=plan.spec,
+            columns=plan.columns,
+            date_format=plan.date_format,
+            reporting_currency=settings.reporting_currency,
+        )
+        screened = _screen(checked, report.kind, rates=rates, seen=seen, settings=settings)
+        tally.rows_read += frame.height
+        tally.add_defaults(count_defaults(screened.good, plan.spec, settings.reporting_currency))
+        if not screened.problems.is_empty():
+            _reject(session, report, tally, problems=screened.problems, frame=frame, file_columns=wanted, hold=hold)
+        if not (report.strict and tally.rejected_rows):
+            _store(session, report.kind, tally, good=screened.good, source=report.source, run_id=report.run_id)
+        if progress is not None:
+            progress(ImportProgress(rows_done=tally.rows_read, rows_total=plan.rows_total))
+    _fill(report, tally)
+    if report.strict and tally.rejected_rows:
+        session.rollback()
+        message = f"strict import refused: {tally.rejected_rows} of {tally.rows_read} rows are bad; nothing was stored"
+        _finish(session, report, clock, status=RunStatus.refused, message=message, held=tally.held)
+        return
+    changed = bool(report.inserted or report.updated)
+    if changed and report.kind is not ImportKind.users and not report.dry_run:
+        # Bumping first takes the data_version row lock, so concurrent imports finish one at a
+        # time and each rollup refresh below sees every line committed before it.
+        report.data_version = bump_data_version(session)
+    if changed and tally.first_day is not None and tally.last_day is not None:
+        refresh_rollups(session, first_day=tally.first_day, last_day=tally.last_day)
+    if tally.fx_changes:
+        reconvert(session, changed=pl.concat(tally.fx_changes), reporting_currency=settings.reporting_currency)
+    if report.dry_run:
+        session.rollback()
+        _finish(
+            session, report, clock, status=RunStatus.succeeded, message="dry run: nothing was stored", held=tally.held
+        )
+        return
+    if report.data_version is None:
+        report.data_version = current_data_version(session)
+    report.status = RunStatus.succeeded
+    clock.stamp()
+    save_report(session, report=report)
+    session.commit()
+
+
+def _plan(
+    file: Path,
+    kind: ImportKind,
+    *,
+    mapping: dict[str, str],
+    encoding: str | None,
+    sheet: str | None,
+    date_format: DateFormat | None,
+    batch_rows: int,
+) -> _Plan:
+    """Open the file, match its columns and settle its date order from a pass over the date column."""
+    table = open_table(file, encoding=encoding, sheet=sheet)
+    spec = KINDS[kind]
+    columns = resolve_columns(spec, header=table.columns, mapping=mapping)
+    survey_field = spec.date_field if spec.date_field in columns.columns else None
+    survey_column = columns.columns[survey_field] if survey_field else next(iter(columns.columns.values()))
+    evidence, rows = DateEvidence(), 0
+    for frame in table.batches(batch_rows=batch_rows, columns=[survey_column]):
+        rows += frame.height
+        if survey_field:
+            evidence = evidence.add(gather_evidence(frame, column=survey_column, row_column=ROW))
+    if rows == 0:
+        raise ImportRefusedError(f"{file.name} has a header but no rows", fix="export the file again with its rows")
+    chosen = (
+        choose_format(evidence, field=spec.date_field or "", requested=date_format) if survey_field else DateFormat.iso
+    )
+    return _Plan(table=table, spec=spec, columns=columns, date_format=chosen, rows_total=rows)
+
+
+def _screen(
+    checked: Split, kind: ImportKind, *, rates: pl.DataFrame | None, seen: SeenKeys, settings: Settings
+) -> Split:
+    """Apply the file-wide rules after the field checks: a rate for each line's month, no repeated keys."""
+    good, problems = checked.good, [checked.problems]
+    if rates is not None:
+        amounts = (
+            {"net_revenue": "net_revenue_rc", "cogs": "cogs_rc"}
+            if kind is ImportKind.sales
+            else {"amount": "amount_rc"}
+        )
+        converted = convert(
+            good,
+            rates=rates,
+            reporting_currency=settings.reporting_currency,
+            date_column="order_date" if kind is ImportKind.sales else "month",
+            amounts=amounts,
+        )
+        good = converted.good
+        problems.append(converted.problems)
+    unique = seen.split(good)
+    problems.append(unique.problems)
+    return Split(good=unique.good, problems=pl.concat(problems).sort("row", maintain_order=True))
+
+
+def _reject(
+    session: Session,
+    report: ImportReport,
+    tally: _Tally,
+    *,
+    problems: pl.DataFrame,
+    frame: pl.DataFrame,
+    file_columns: list[str],
+    hold: bool,
+) -> None:
+    """Count rejected rows, keep the first few for the report, and store (or hold) them all with the raw row."""
+    tally.rejected_rows += problems.get_column("row").n_unique()
+    tally.problems += problems.height
+    room = REPORT_REJECTION_LIMIT - len(tally.rejections)
+    tally.rejections += [Rejection(**r) for r in problems.head(max(room, 0)).to_dicts()]
+    raw = frame.select(pl.col(ROW).alias("row"), pl.struct(file_columns).struct.json_encode().alias("raw"))
+    rows = problems.join(raw, on="row", how="left", maintain_order="left")
+    if hold:
+        tally.held.append(rows)
+    else:
+        store_rejections(session, run_id=report.run_id, frame=rows)
+
+
+def _store(session: Session, kind: ImportKind, tally: _Tally, *, good: pl.DataFrame, source: str, run_id: int) -> None:
+    """Store one batch's good rows of `kind` (facts go through `db.store`)."""
+    if good.is_empty():
+        return
+    frame = good.with_columns(pl.lit(source).alias("source"))
+    match kind:
+        case ImportKind.sales:
+            result = store_sales(session, frame=frame, import_run_id=run_id, refresh=False)
+        case ImportKind.expenses:
+            result = store_expenses(session, frame=frame, import_run_id=run_id)
+        case ImportKind.targets:
+            result = store_targets(session, frame=frame, import_run_id=run_id)
+        case ImportKind.fx_rates:
+            tally.fx_changes.append(changed_rates(session, incoming=frame))
+            result = store_fx_rates(session, frame=frame, import_run_id=run_id)
+        case ImportKind.users:
+            result = store_users(session, frame=frame)
+    tally.add_merge(result)
+
+
+def _fill(report: ImportReport, tally: _Tally) -> None:
+    report.rows_read = tally.rows_read
+    report.inserted, report.updated, report.unchanged = tally.inserted, tally.updated, tally.unchanged
+    report.rejected = tally.rejected_rows
+    report.rejections = tally.rejections
+    report.rejections_truncated = tally.problems > len(tally.rejections)
+    report.defaults_used = [DefaultUsed(field=k, value=v, rows=n) for k, (v, n) in tally.defaults.items()]
+
+
+def _finish(
+    session: Session, report: ImportReport, clock: _Clock, *, status: RunStatus, message: str, held: list[pl.DataFrame]
+) -> None:
+    """Record a run that stored no facts (refused, failed, dry run) with its held rejections, in a fresh transaction."""
+    report.status = status
+    report.message = message
+    if status is not RunStatus.succeeded:
+        report.inserted = report.updated = report.unchanged = 0
+    report.data_version = current_data_version(session)
+    clock.stamp()
+    save_report(session, report=report)
+    for rows in held:
+        store_rejections(session, run_id=report.run_id, frame=rows)
+    session.commit()
+
+
+class _Clock:
+    """Stamps a report with its elapsed time and throughput just before it is saved."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        self.started = time.perf_counter()
+
+    def stamp(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.report.elapsed = round(elapsed, 3)
+        self.report.rows_per_second = round(self.report.rows_read / elapsed, 1) if elapsed else 0.0
+
+
+def _lock_source(session: Session, source: str, settings: Settings) -> None:
+    """On Postgres, wait for any other import of this source to commit first."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite allows one writer at a time anyway
+    session.execute(text(f"SET LOCAL statement_timeout = {int(settings.import_statement_timeout_ms)}"))
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:ns, hashtext(:source))"), {"ns": SOURCE_LOCK_NAMESPACE, "source": source}
+    )
+
+
+def _hold_run_lock(connection: Connection, run_id: int) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_lock(:ns, :id)"), {"ns": RUN_LOCK_NAMESPACE, "id": run_id})
+
+
+def _release_run_lock(connection: Connection, run_id: int) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.rollback()
+        connection.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), {"ns": RUN_LOCK_NAMESPACE, "id": run_id})
+        connection.commit()
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with file.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,299 @@
+"""Open a file of any supported format and read it in batches of text columns.
+
+Every batch is a polars frame of strings plus `ROW`, the row number a person sees (in CSV and
+XLSX the header is row 1; in JSON lines it is the line number; in Parquet the record number).
+Batches keep memory flat however large the file is.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from services.sync.imports.errors import ImportRefusedError
+
+ROW = "__row"
+_SAMPLE_BYTES = 256 * 1024
+_DELIMITERS = (",", ";", "\t", "|")
+_CSV_BLOCK_BYTES = 16 << 20
+
+
+class FileFormat(StrEnum):
+    """The formats Glance reads."""
+
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+    jsonl = "jsonl"
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """An opened file: its format, how it is read, and its column names."""
+
+    path: Path
+    format: FileFormat
+    columns: list[str]
+    encoding: str = ""
+    delimiter: str = ""
+    sheet: str = ""
+    _sheet_index: int = field(default=0, repr=False)
+
+    def batches(self, *, batch_rows: int, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
+        """The rows in batches of about `batch_rows`, as text, with `ROW`; fully blank rows skipped."""
+        wanted = columns if columns is not None else self.columns
+        reader = {
+            FileFormat.csv: self._csv_batches,
+            FileFormat.xlsx: self._xlsx_batches,
+            FileFormat.parquet: self._parquet_batches,
+            FileFormat.jsonl: self._jsonl_batches,
+        }[self.format]
+        for frame in reader(batch_rows, wanted):
+            cells = [pl.col(c).cast(pl.String).str.strip_chars().fill_null("") != "" for c in wanted]
+            yield frame.filter(pl.any_horizontal(cells)) if cells else frame
+
+    def _csv_batches(self, batch_rows: int, wanted: list[str]) -> Iterator[pl.DataFrame]:
+        ragged: list[str] = []
+
+        def on_ragged(row: pa_csv.InvalidRow) -> str:
+            ragged.append(
+                f"a row has {row.actual_columns} fields but the header has {row.expected_columns}: {row.text[:120]!r}"
+            )
+            return "error"
+
+        reader = pa_csv.open_csv(
+            self.path,
+            read_options=pa_csv.ReadOptions(
+                column_names=self.columns, skip_rows=1, encoding=self.encoding, block_size=_CSV_BLOCK_BYTES
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=on_ragged
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.string() for c in self.columns},
+                include_columns=wanted,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        first_row = 2
+        pending: list[pa.RecordBatch] = []
+        try:
+            for record_batch in reader:
+                pending.append(record_batch)
+                if sum(b.num_rows for b in pending) >= batch_rows:
+                    frame = _numbered(pl.from_arrow(pa.Table.from_batches(pending)), first_row)
+                    first_row += frame.height
+                    pending = []
+                    yield frame
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            problem = ragged[0] if ragged else f"the file could not be read as {self.encoding} CSV: {exc}"
+            raise ImportRefusedError(
+                problem, fix="quote fields that contain the delimiter or a line break, or pass the right --encoding"
+            ) from exc
+        if pending:
+            yield _numbered(pl.from_arrow(pa.Table.from_batches(pending)), first_row)
+
+    def _xlsx_batches(self, batch_rows: int, wanted: list[str]) -> Iterator[pl.DataFrame]:
+        # XLSX cannot be streamed by fastexcel; a sheet holds at most about a million rows anyway.
+        sheet = fastexcel.read_excel(str(self.path)).load_sheet(self._sheet_index, dtypes="string", use_columns=wanted)
+        frame = _numbered(sheet.to_polars(), 2)
+        for offset in range(0, frame.height, batch_rows):
+            yield frame.slice(offset, batch_rows)
+
+    def _parquet_batches(self, batch_rows: int, wanted: list[str]) -> Iterator[pl.DataFrame]:
+        first_row = 1
+        for record_batch in pq.ParquetFile(self.path).iter_batches(batch_size=batch_rows, columns=wanted):
+            frame = pl.from_arrow(record_batch)
+            frame = frame.with_columns(pl.col(c).cast(pl.String) for c in frame.columns)
+            yield _numbered(frame, first_row)
+            first_row += frame.height
+
+    def _jsonl_batches(self, batch_rows: int, wanted: list[str]) -> Iterator[pl.DataFrame]:
+        schema = {c: pl.String for c in wanted}
+        with self.path.open("rb") as handle:
+            line_number = 0
+            while True:
+                numbers, lines = [], []
+                for raw in handle:
+                    line_number += 1
+                    if raw.strip():
+                        numbers.append(line_number)
+                        lines.append(raw if raw.endswith(b"\n") else raw + b"\n")
+                    if len(lines) >= batch_rows:
+                        break
+                if not lines:
+                    return
+                try:
+                    frame = pl.read_ndjson(io.BytesIO(b"".join(lines)), schema=schema)
+                except pl.exceptions.ComputeError as exc:
+                    raise _bad_json_line(numbers, lines) from exc
+                yield frame.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64)).select(ROW, *wanted)
+
+
+def _numbered(frame: pl.DataFrame, first_row: int) -> pl.DataFrame:
+    return frame.with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _bad_json_line(numbers: list[int], lines: list[bytes]) -> ImportRefusedError:
+    for number, line in zip(numbers, lines, strict=True):
+        try:
+            if not isinstance(json.loads(line), dict):
+                return ImportRefusedError(f"line {number} is not a JSON object", fix="write one {...} object per line")
+        except ValueError as exc:
+            return ImportRefusedError(f"line {number} is not valid JSON ({exc})", fix="correct or remove that line")
+    return ImportRefusedError("the file is not valid JSON lines", fix="write one {...} object per line")
+
+
+def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> TableFile:
+    """Detect the format (by content, not name), encoding, delimiter and header of `path`."""
+    head = _read_head(path)
+    if not head.strip():
+        raise ImportRefusedError(f"{path.name} is empty", fix="export the file again with its header and rows")
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path, sheet)
+    if head.startswith(b"PAR1"):
+        return _open_parquet(path)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportRefusedError(
+            f"{path.name} is an old Excel (.xls) workbook", fix="save it as .xlsx or CSV and import that"
+        )
+    text_encoding = _text_encoding(path, head, encoding)
+    sample = _decode_sample(head, text_encoding)
+    if sample.lstrip().startswith("{"):
+        return _open_jsonl(path, sample)
+    return _open_csv(path, sample, text_encoding)
+
+
+def _read_head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(_SAMPLE_BYTES)
+
+
+def _text_encoding(path: Path, head: bytes, requested: str | None) -> str:
+    if requested:
+        try:
+            return codecs.lookup(requested).name
+        except LookupError as exc:
+            raise ImportRefusedError(
+                f"'{requested}' is not an encoding Python knows", fix="use utf-8, cp1252 or latin-1"
+            ) from exc
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise ImportRefusedError(
+            f"{path.name} is a binary file, not text: it cannot be read as CSV",
+            fix="export the data as CSV, XLSX, Parquet or JSON lines",
+        )
+    if _decodes(path, "utf-8"):
+        return "utf-8"
+    # Every byte decodes in Latin-1; cp1252 is the usual Windows superset, tried first.
+    return "cp1252" if _decodes(path, "cp1252") else "latin-1"
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(1 << 22):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _decode_sample(head: bytes, encoding: str) -> str:
+    return codecs.getincrementaldecoder(encoding)(errors="replace").decode(head).lstrip("\ufeff")
+
+
+def _open_csv(path: Path, sample: str, encoding: str) -> TableFile:
+    lines = sample.splitlines(keepends=True)
+    if len(sample.encode()) >= _SAMPLE_BYTES - 4 and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a cut sample may be partial
+    text = "".join(lines)
+    delimiter = _sniff_delimiter(text)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    columns = [name.strip() or f"column {i + 1}" for i, name in enumerate(header)]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise ImportRefusedError(
+            f"the header repeats the column name {', '.join(repr(c) for c in repeated)}",
+            fix="give every column its own name",
+        )
+    return TableFile(path=path, format=FileFormat.csv, columns=columns, encoding=encoding, delimiter=delimiter)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The candidate that splits the header into most columns and every sampled row alike."""
+    best, best_score = ",", (-1.0, 0)
+    for delimiter in _DELIMITERS:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[:200]
+        rows = [r for r in rows if r]
+        if not rows or len(rows[0]) < 2:
+            continue
+        consistent = sum(len(r) == len(rows[0]) for r in rows) / len(rows)
+        score = (consistent, len(rows[0]))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _open_xlsx(path: Path, sheet: str | None) -> TableFile:
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except fastexcel.FastExcelError as exc:
+        raise ImportRefusedError(
+            f"{path.name} is not a readable XLSX workbook ({exc})", fix="save it again as .xlsx"
+        ) from exc
+    names = reader.sheet_names
+    index = 0
+    if sheet is not None:
+        if sheet in names:
+            index = names.index(sheet)
+        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+            index = int(sheet) - 1
+        else:
+            raise ImportRefusedError(
+                f"the workbook has no sheet '{sheet}'; its sheets are {', '.join(names)}",
+                fix="pass one of those names with --sheet",
+            )
+    columns = [c.name for c in reader.load_sheet(index, n_rows=0, dtypes="string").available_columns()]
+    return TableFile(path=path, format=FileFormat.xlsx, columns=columns, sheet=names[index], _sheet_index=index)
+
+
+def _open_parquet(path: Path) -> TableFile:
+    try:
+        schema = pq.read_schema(path)
+    except pa.ArrowException as exc:
+        raise ImportRefusedError(f"{path.name} is not a readable Parquet file ({exc})", fix="write it again") from exc
+    return TableFile(path=path, format=FileFormat.parquet, columns=list(schema.names))
+
+
+def _open_jsonl(path: Path, sample: str) -> TableFile:
+    columns: dict[str, None] = {}
+    for number, line in enumerate(sample.splitlines()[:1000], start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            break  # a cut-off last line, or a bad one the batch reader will name
+        if not isinstance(record, dict):
+            raise ImportRefusedError(f"line {number} is not a JSON object", fix="write one {...} object per line")
+        columns.update(dict.fromkeys(record))
+    return TableFile(path=path, format=FileFormat.jsonl, columns=list(columns), encoding="utf-8")
