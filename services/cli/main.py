@@ -5,8 +5,11 @@ from __future__ import annotations
 import typer
 
 from services.cli import db as db_commands
+from services.cli import imports as import_commands
 from services.cli import report as report_commands
 from services.cli import run as run_commands
+from services.cli import tokens as token_commands
+from services.cli import users as user_commands
 from services.logs import configure_logging
 from services.settings import get_settings
 
@@ -26,4 +29,7 @@ def _configure() -> None:
 
 app.add_typer(db_commands.app, name="db")
 app.add_typer(report_commands.app, name="report")
+app.add_typer(import_commands.app, name="import")
+app.add_typer(token_commands.app, name="tokens")
+app.add_typer(user_commands.app, name="users")
 run_commands.register(app)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services import __version__
 from services.settings import Settings, get_settings
+from services.sync.api.imports import router as imports_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -13,6 +14,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Glance sync service", version=__version__)
     app.state.settings = settings
+    app.include_router(imports_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

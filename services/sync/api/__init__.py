@@ -1,0 +1,1 @@
+"""The sync service's HTTP API (version 1)."""
