@@ -1,0 +1,276 @@
+"""Provable versions: the build manifest `BUILD_INFO.json` and the check of running code against it.
+
+`python -m services.build_info write [PATH]` records the version, git revision, build time, Alembic
+head and a SHA-256 digest over the package sources (with one hash per file, so a mismatch names the
+file). A source checkout without a manifest computes the same facts on the fly from git. At startup
+each service checks the modules it imported, and every file the manifest lists, against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from db.migrate import head_revision
+from db.types import utcnow
+from services import __version__
+
+SOURCE_PACKAGES = ("db", "services", "dashboard")
+SOURCE_SUFFIXES = frozenset({".py", ".mako", ".ini", ".css", ".js", ".svg", ".png", ".html"})
+MANIFEST_NAME = "BUILD_INFO.json"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+"""The directory holding the `db`, `services` and `dashboard` packages (checkout or site-packages)."""
+DEFAULT_MANIFEST = SOURCE_ROOT / "services" / MANIFEST_NAME
+UNKNOWN_REVISION = "unknown"
+
+
+class BuildOrigin(StrEnum):
+    """Where the build facts came from."""
+
+    MANIFEST = "manifest"
+    CHECKOUT = "checkout"
+
+
+class BuildInfo(BaseModel):
+    """What a release is: version, revision, build time, schema head and source digest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    revision: str
+    build_time: datetime
+    alembic_head: str
+    digest: str
+    files: dict[str, str]
+    origin: BuildOrigin = BuildOrigin.MANIFEST
+
+    @property
+    def release(self) -> str:
+        """`<version>-<short revision>` (with its dirty marker), as images are tagged."""
+        base, dirty, marker = self.revision.partition("-dirty-")
+        short = base[:12] if base != UNKNOWN_REVISION else base
+        return f"{self.version}-{short}" + (f"-dirty-{marker}" if dirty else "")
+
+    @property
+    def commit(self) -> str:
+        """The git commit without the dirty marker."""
+        return self.revision.partition("-dirty-")[0]
+
+    @property
+    def dirty(self) -> bool:
+        """True when built from a tree with uncommitted changes."""
+        return "-dirty-" in self.revision
+
+
+class ProblemKind(StrEnum):
+    CHANGED = "changed"
+    MISSING = "missing"
+    UNLISTED = "not in release"
+    OUTSIDE = "imported from outside the release tree"
+
+
+class SourceProblem(BaseModel):
+    """One file that does not match the release."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    kind: ProblemKind
+    module: str = ""
+
+    def describe(self) -> str:
+        """One line naming the file and what is wrong with it."""
+        where = f" (module {self.module})" if self.module else ""
+        return f"{self.path}{where}: {self.kind.value}"
+
+
+class SourceCheck(BaseModel):
+    """The result of checking running code against the release manifest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release: str
+    checked: int
+    problems: tuple[SourceProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def describe(self) -> str:
+        """One line for ops and the dashboard banner."""
+        if self.ok:
+            return f"source digest clean ({self.checked} files match release {self.release})"
+        listed = "; ".join(problem.describe() for problem in self.problems)
+        return f"this server runs code that differs from release {self.release}: {listed}"
+
+
+def hash_file(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, or None when it does not exist."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def source_files(root: Path = SOURCE_ROOT) -> list[str]:
+    """The release's source files as sorted POSIX paths relative to `root` (no caches, no manifest)."""
+    found: list[str] = []
+    for package in SOURCE_PACKAGES:
+        for path in (root / package).rglob("*"):
+            if path.suffix in SOURCE_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
+                found.append(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def tree_digest(files: Mapping[str, str]) -> str:
+    """One SHA-256 over the sorted (path, file hash) pairs, so renames change it too."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}\0{files[name]}\n".encode())
+    return digest.hexdigest()
+
+
+def hash_tree(root: Path = SOURCE_ROOT) -> dict[str, str]:
+    """Per-file SHA-256 of every source file under `root`."""
+    hashes: dict[str, str] = {}
+    for name in source_files(root):
+        file_hash = hash_file(root / name)
+        if file_hash is not None:
+            hashes[name] = file_hash
+    return hashes
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_revision(root: Path, *, digest: str) -> str:
+    """HEAD's commit, marked `-dirty-<digest prefix>` when the package sources have uncommitted changes."""
+    commit = _git(root, "rev-parse", "HEAD")
+    if not commit:
+        return UNKNOWN_REVISION
+    changes = _git(root, "status", "--porcelain", "--", *SOURCE_PACKAGES)
+    return f"{commit}-dirty-{digest[:12]}" if changes else commit
+
+
+def compute_build(root: Path = SOURCE_ROOT, *, origin: BuildOrigin = BuildOrigin.CHECKOUT) -> BuildInfo:
+    """The build facts of the tree at `root`, computed now."""
+    files = hash_tree(root)
+    digest = tree_digest(files)
+    return BuildInfo(
+        version=__version__,
+        revision=git_revision(root, digest=digest),
+        build_time=utcnow(),
+        alembic_head=head_revision(),
+        digest=digest,
+        files=files,
+        origin=origin,
+    )
+
+
+class ManifestError(RuntimeError):
+    """The manifest exists but cannot be read."""
+
+
+def read_manifest(path: Path = DEFAULT_MANIFEST) -> BuildInfo | None:
+    """The manifest at `path`, or None when there is none (a source checkout)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        return BuildInfo.model_validate_json(text)
+    except ValidationError as exc:
+        raise ManifestError(f"{path} is not a valid build manifest: {exc.errors()[0]['msg']}") from exc
+
+
+def write_manifest(path: Path = DEFAULT_MANIFEST, *, root: Path = SOURCE_ROOT) -> BuildInfo:
+    """Compute the build facts of `root` and write them to `path`."""
+    build = compute_build(root, origin=BuildOrigin.MANIFEST)
+    path.write_text(build.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return build
+
+
+@lru_cache(maxsize=1)
+def current_build() -> BuildInfo:
+    """This process's release: the shipped manifest, or (in a checkout) the tree as it was at first call."""
+    return read_manifest() or compute_build()
+
+
+@dataclass(frozen=True)
+class ImportedSources:
+    """The Glance modules a process imported: files inside the release tree, and any from elsewhere."""
+
+    inside: dict[str, str] = field(default_factory=dict)
+    outside: list[SourceProblem] = field(default_factory=list)
+
+
+def imported_sources(modules: Iterable[ModuleType], root: Path) -> ImportedSources:
+    """Map each imported Glance module's file (relative to `root`) to its name; flag any loaded from elsewhere."""
+    found = ImportedSources()
+    inside, outside = found.inside, found.outside
+    for module in modules:
+        name = getattr(module, "__name__", "")
+        file = getattr(module, "__file__", None)
+        if name.partition(".")[0] not in SOURCE_PACKAGES or not file:
+            continue
+        path = Path(file).resolve()
+        if path.is_relative_to(root):
+            inside[path.relative_to(root).as_posix()] = name
+        else:
+            outside.append(SourceProblem(path=str(path), kind=ProblemKind.OUTSIDE, module=name))
+    return found
+
+
+def verify_sources(
+    build: BuildInfo | None = None, *, root: Path = SOURCE_ROOT, modules: Iterable[ModuleType] | None = None
+) -> SourceCheck:
+    """Check every imported Glance module and every file the manifest lists against the manifest."""
+    build = build or current_build()
+    found = imported_sources(list(modules if modules is not None else sys.modules.values()), root)
+    imported, problems = found.inside, list(found.outside)
+    names = sorted(set(build.files) | set(imported))
+    for name in names:
+        expected = build.files.get(name)
+        actual = hash_file(root / name)
+        module = imported.get(name, "")
+        if expected is None:
+            problems.append(SourceProblem(path=name, kind=ProblemKind.UNLISTED, module=module))
+        elif actual is None:
+            problems.append(SourceProblem(path=name, kind=ProblemKind.MISSING, module=module))
+        elif actual != expected:
+            problems.append(SourceProblem(path=name, kind=ProblemKind.CHANGED, module=module))
+    return SourceCheck(release=build.release, checked=len(names), problems=tuple(problems))
+
+
+def main(argv: list[str]) -> int:
+    """`python -m services.build_info write [PATH]` writes the manifest; `show` prints the current build."""
+    if len(argv) >= 1 and argv[0] == "write" and len(argv) <= 2:
+        target = Path(argv[1]) if len(argv) == 2 else DEFAULT_MANIFEST
+        build = write_manifest(target)
+        print(f"wrote {target}: release {build.release}, digest {build.digest[:16]}, {len(build.files)} files")
+        return 0
+    if argv == ["show"]:
+        print(current_build().model_dump_json(indent=2, exclude={"files"}))
+        return 0
+    print("usage: python -m services.build_info write [PATH] | show", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
