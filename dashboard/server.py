@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import panel as pn
 
+from dashboard.endpoints import extra_patterns
 from services.settings import Settings
 
 
@@ -22,4 +23,5 @@ def serve_dashboard(settings: Settings, *, host: str, port: int) -> None:
         liveness=True,
         title="Glance",
         websocket_origin="*",
+        extra_patterns=extra_patterns(),
     )
