@@ -258,6 +258,17 @@ def verify_sources(
     return SourceCheck(release=build.release, checked=len(names), problems=tuple(problems))
 
 
+def revision_matches(reported: str, expected: str) -> bool:
+    """True when `reported` is the commit `expected` names (7+ hex prefix), dirty marker included."""
+    expected_commit, _, expected_marker = expected.strip().lower().partition("-dirty-")
+    reported_commit, _, reported_marker = reported.strip().lower().partition("-dirty-")
+    if len(expected_commit) < 7 or expected_commit == UNKNOWN_REVISION:
+        return False
+    if not reported_commit.startswith(expected_commit):
+        return False
+    return reported_marker.startswith(expected_marker) if expected_marker else not reported_marker
+
+
 def main(argv: list[str]) -> int:
     """`python -m services.build_info write [PATH]` writes the manifest; `show` prints the current build."""
     if len(argv) >= 1 and argv[0] == "write" and len(argv) <= 2:

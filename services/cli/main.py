@@ -6,6 +6,7 @@ import typer
 
 from services.cli import db as db_commands
 from services.cli import imports as import_commands
+from services.cli import ops as ops_commands
 from services.cli import report as report_commands
 from services.cli import run as run_commands
 from services.cli import tokens as token_commands
@@ -33,3 +34,4 @@ app.add_typer(import_commands.app, name="import")
 app.add_typer(token_commands.app, name="tokens")
 app.add_typer(user_commands.app, name="users")
 run_commands.register(app)
+ops_commands.register(app)
