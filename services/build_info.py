@@ -8,6 +8,7 @@ each service checks the modules it imported, and every file the manifest lists, 
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import subprocess
 import sys
@@ -164,17 +165,19 @@ def git_revision(root: Path, *, digest: str) -> str:
     commit = _git(root, "rev-parse", "HEAD")
     if not commit:
         return UNKNOWN_REVISION
-    changes = _git(root, "status", "--porcelain", "--", *SOURCE_PACKAGES)
+    changes = _git(root, "status", "--porcelain", "--", *SOURCE_PACKAGES, f":(exclude)*{MANIFEST_NAME}")
     return f"{commit}-dirty-{digest[:12]}" if changes else commit
 
 
-def compute_build(root: Path = SOURCE_ROOT, *, origin: BuildOrigin = BuildOrigin.CHECKOUT) -> BuildInfo:
-    """The build facts of the tree at `root`, computed now."""
+def compute_build(
+    root: Path = SOURCE_ROOT, *, origin: BuildOrigin = BuildOrigin.CHECKOUT, revision: str | None = None
+) -> BuildInfo:
+    """The build facts of the tree at `root`, computed now (`revision` overrides git, for builds without .git)."""
     files = hash_tree(root)
     digest = tree_digest(files)
     return BuildInfo(
         version=__version__,
-        revision=git_revision(root, digest=digest),
+        revision=revision or git_revision(root, digest=digest),
         build_time=utcnow(),
         alembic_head=head_revision(),
         digest=digest,
@@ -199,9 +202,9 @@ def read_manifest(path: Path = DEFAULT_MANIFEST) -> BuildInfo | None:
         raise ManifestError(f"{path} is not a valid build manifest: {exc.errors()[0]['msg']}") from exc
 
 
-def write_manifest(path: Path = DEFAULT_MANIFEST, *, root: Path = SOURCE_ROOT) -> BuildInfo:
+def write_manifest(path: Path = DEFAULT_MANIFEST, *, root: Path = SOURCE_ROOT, revision: str | None = None) -> BuildInfo:
     """Compute the build facts of `root` and write them to `path`."""
-    build = compute_build(root, origin=BuildOrigin.MANIFEST)
+    build = compute_build(root, origin=BuildOrigin.MANIFEST, revision=revision)
     path.write_text(build.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return build
 
@@ -270,17 +273,20 @@ def revision_matches(reported: str, expected: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m services.build_info write [PATH]` writes the manifest; `show` prints the current build."""
-    if len(argv) >= 1 and argv[0] == "write" and len(argv) <= 2:
-        target = Path(argv[1]) if len(argv) == 2 else DEFAULT_MANIFEST
-        build = write_manifest(target)
-        print(f"wrote {target}: release {build.release}, digest {build.digest[:16]}, {len(build.files)} files")
-        return 0
-    if argv == ["show"]:
+    """`python -m services.build_info write [PATH] [--revision REV]` writes the manifest; `show` prints the build."""
+    parser = argparse.ArgumentParser(prog="python -m services.build_info", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    write = commands.add_parser("write", help="write BUILD_INFO.json (default: inside the services package)")
+    write.add_argument("path", nargs="?", type=Path, default=DEFAULT_MANIFEST)
+    write.add_argument("--revision", help="the git revision, when building without .git (e.g. a Docker context)")
+    commands.add_parser("show", help="print the build facts this process would report")
+    args = parser.parse_args(argv)
+    if args.command == "write":
+        build = write_manifest(args.path, revision=args.revision)
+        print(f"wrote {args.path}: release {build.release}, digest {build.digest[:16]}, {len(build.files)} files")
+    else:
         print(current_build().model_dump_json(indent=2, exclude={"files"}))
-        return 0
-    print("usage: python -m services.build_info write [PATH] | show", file=sys.stderr)
-    return 2
+    return 0
 
 
 if __name__ == "__main__":
