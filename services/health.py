@@ -162,10 +162,10 @@ def sources_check(check: SourceCheck | None = None) -> CheckResult:
     return CheckResult(name="sources", state=CheckState.OK if check.ok else CheckState.FAILING, detail=check.describe())
 
 
-def readiness(*, engine: Engine, settings: Settings, cache: Cache) -> Readiness:
-    """Every readiness check: database, schema at head, Redis when configured, source digest."""
+def readiness(*, engine: Engine, settings: Settings, cache: Cache, sources: SourceCheck | None = None) -> Readiness:
+    """Every readiness check: database, schema at head, Redis when configured, source digest (checked now unless given)."""
     probe = probe_database(engine)
-    checks = [*database_checks(probe), redis_check(cache, settings), sources_check()]
+    checks = [*database_checks(probe), redis_check(cache, settings), sources_check(sources)]
     metrics.record_dependency("database", up=not probe.error)
     if settings.redis_url:
         metrics.record_dependency("redis", up=checks[2].passed)
