@@ -44,16 +44,29 @@ def merge_frame(
     frame: pl.DataFrame,
     provenance: Sequence[str] = ("import_run_id",),
     day_column: str | None = None,
+    assume_new: bool = False,
 ) -> MergeResult:
     """Upsert `frame` into `table` on `key`; `provenance` columns never count as a change.
 
     With `day_column`, the result also spans the days touched, old values of moved rows
-    included, so the caller can refresh exactly those rollup days.
+    included, so the caller can refresh exactly those rollup days. With `assume_new` the
+    caller guarantees no key is stored yet (a source with no rows, under its lock): rows are
+    copied straight into the table, and a broken guarantee fails on the unique constraint.
     """
     if frame.is_empty():
         return MergeResult(0, 0, 0)
     if frame.select(key).is_duplicated().any():
         raise DuplicateKeyError(f"batch repeats a key of {table.name} ({', '.join(key)})")
+    if assume_new:
+        _load_stage(session, table, frame)
+        days = frame.get_column(day_column) if day_column else None
+        return MergeResult(
+            inserted=frame.height,
+            updated=0,
+            unchanged=0,
+            first_day=days.min() if days is not None else None,  # type: ignore[arg-type]
+            last_day=days.max() if days is not None else None,  # type: ignore[arg-type]
+        )
     columns = [table.c[name] for name in frame.columns]
     stage = _create_stage(session, table, columns)
     _load_stage(session, stage, frame)
@@ -104,6 +117,7 @@ def _create_stage(session: Session, table: Table, columns: list[Column]) -> Tabl
 
 
 def _load_stage(session: Session, stage: Table, frame: pl.DataFrame) -> None:
+    """Bulk-load `frame` into `stage` (or any table): COPY on Postgres, executemany on SQLite."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         buffer = io.BytesIO()

@@ -7,6 +7,7 @@ a failure anywhere leaves facts, rollups and the data version as they were.
 from __future__ import annotations
 
 import polars as pl
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from db.merge import MergeResult, merge_frame, update_rows
@@ -39,12 +40,18 @@ def _with_run(frame: pl.DataFrame, columns: tuple[str, ...], import_run_id: int 
 
 
 def store_sales(
-    session: Session, *, frame: pl.DataFrame, import_run_id: int | None, refresh: bool = True
+    session: Session,
+    *,
+    frame: pl.DataFrame,
+    import_run_id: int | None,
+    refresh: bool = True,
+    assume_new: bool = False,
 ) -> MergeResult:
     """Upsert sales lines on (source, external_id) and rebuild the rollups of the days touched.
 
     With `refresh=False` the caller refreshes the rollups itself (once, after several batches)
-    for the span the results report.
+    for the span the results report. `assume_new` is for a source with no stored lines yet
+    (checked with `has_sales_from` under the source's lock): the lines are copied straight in.
     """
     result = merge_frame(
         session,
@@ -52,10 +59,17 @@ def store_sales(
         key=("source", "external_id"),
         frame=_with_run(frame, SALES_COLUMNS, import_run_id),
         day_column="order_date",
+        assume_new=assume_new,
     )
     if refresh and (result.inserted or result.updated) and result.first_day and result.last_day:
         refresh_rollups(session, first_day=result.first_day, last_day=result.last_day)
     return result
+
+
+def has_sales_from(session: Session, *, source: str) -> bool:
+    """True when any sales line from `source` is stored."""
+    line = SalesLine.__table__
+    return session.execute(select(exists().where(line.c.source == source))).scalar_one()
 
 
 def store_expenses(session: Session, *, frame: pl.DataFrame, import_run_id: int | None) -> MergeResult:

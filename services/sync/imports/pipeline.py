@@ -25,7 +25,7 @@ from db.data_version import bump_data_version, current_data_version
 from db.fx import load_rates
 from db.merge import MergeResult
 from db.rollups import refresh_rollups
-from db.store import store_expenses, store_fx_rates, store_sales, store_targets
+from db.store import has_sales_from, store_expenses, store_fx_rates, store_sales, store_targets
 from services.auth import store_users
 from services.settings import Settings, get_settings
 from services.sync.imports.currency import convert
@@ -70,6 +70,7 @@ class _Tally:
     first_day: date | None = None
     last_day: date | None = None
     fx_changes: list[pl.DataFrame] = field(default_factory=list)
+    fresh_source: bool = False
 
     def add_merge(self, result: MergeResult) -> None:
         self.inserted += result.inserted
@@ -181,7 +182,7 @@ def _import(
     report.encoding = plan.table.encoding
     report.date_format = plan.date_format.description if plan.spec.date_field else ""
     _lock_source(session, report.source, settings)
-    tally = _Tally()
+    tally = _Tally(fresh_source=report.kind is ImportKind.sales and not has_sales_from(session, source=report.source))
     hold = report.strict or report.dry_run
     seen = SeenKeys(key=plan.spec.key)
     rates = load_rates(session) if report.kind in (ImportKind.sales, ImportKind.expenses) else None
@@ -316,7 +317,9 @@ def _store(session: Session, kind: ImportKind, tally: _Tally, *, good: pl.DataFr
     frame = good.with_columns(pl.lit(source).alias("source"))
     match kind:
         case ImportKind.sales:
-            result = store_sales(session, frame=frame, import_run_id=run_id, refresh=False)
+            result = store_sales(
+                session, frame=frame, import_run_id=run_id, refresh=False, assume_new=tally.fresh_source
+            )
         case ImportKind.expenses:
             result = store_expenses(session, frame=frame, import_run_id=run_id)
         case ImportKind.targets:
@@ -372,6 +375,8 @@ def _lock_source(session: Session, source: str, settings: Settings) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite allows one writer at a time anyway
     session.execute(text(f"SET LOCAL statement_timeout = {int(settings.import_statement_timeout_ms)}"))
+    # Rollup refreshes sort and count distinct orders over whole months: give them memory.
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
     session.execute(
         text("SELECT pg_advisory_xact_lock(:ns, hashtext(:source))"), {"ns": SOURCE_LOCK_NAMESPACE, "source": source}
     )
