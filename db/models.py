@@ -215,8 +215,36 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
+
+class SourceState(SQLModel, table=True):
+    """Where each configured source stands: the `since` of its next pull and its run of failures."""
+
+    __tablename__ = "source_state"
+
+    name: str = Field(primary_key=True, max_length=200)
+    since: datetime | None = Field(default=None, sa_type=AwareDateTime, description="start of the last successful pull")
+    last_attempt_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    last_success_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    consecutive_failures: int = 0
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class AlertState(SQLModel, table=True):
+    """One alert condition: raised once until it clears, then resolved once."""
+
+    __tablename__ = "alert_state"
+
+    key: str = Field(primary_key=True, max_length=300)
+    active: bool = False
+    delivered: bool = Field(default=False, description="every channel took the latest message")
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    raised_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
 __all__ = [
     "ALL_TERRITORIES",
+    "AlertState",
     "ApiToken",
     "AppUser",
     "DataVersion",
@@ -229,4 +257,5 @@ __all__ = [
     "SalesDaily",
     "SalesLine",
     "SalesProductMonthly",
+    "SourceState",
 ]

@@ -73,6 +73,34 @@ class Settings(BaseSettings):
     import_batch_rows: int = 250_000
     import_statement_timeout_ms: int = 3_600_000
 
+    # Sources, scheduler, freshness and alerts (see services/sync/sources/README.md)
+    sources_file: Path | None = Field(default=None, description="YAML file declaring the sources to pull")
+    secrets_dir: Path = Field(default=_SECRETS_DIR, description="where `*_secret: NAME` references are read")
+    pull_dir: Path | None = Field(default=None, description="scratch space for pulled batches; default <data dir>/pulls")
+    scheduler_enabled: bool = Field(default=True, description="run scheduled pulls, checks and backups in the sync service")
+    scheduler_check_interval_s: int = Field(default=300, description="how often freshness and alerts are checked")
+    freshness_hours: dict[str, float] = Field(
+        default_factory=dict, description='expected freshness by import kind or source name, e.g. {"sales": 26}'
+    )
+    alert_webhooks: str = Field(default="", description="comma-separated webhook URLs (Slack-compatible JSON)")
+    alert_email_to: str = Field(default="", description="comma-separated addresses for alert email")
+    alert_email_from: str = "glance@localhost"
+    alert_failures_in_a_row: int = 3
+    alert_rejected_share: float = Field(default=0.05, description="alert when one import rejects more than this share")
+    alert_timeout_s: float = 10.0
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+
+    # Backups
+    backup_dir: Path | None = Field(default=None, description="where backups are written; default <data dir>/backups")
+    backup_schedule: str = Field(default="", description="cron expression or 'every 24h'; empty means no scheduled backup")
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
+    pg_bin_dir: str = Field(default="", description="directory holding pg_dump/pg_restore/psql; default: search PATH")
+
     # Logging
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"

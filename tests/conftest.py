@@ -22,6 +22,8 @@ from services.settings import Settings, get_settings
 
 PG_ADMIN_URL = os.environ.get("GLANCE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("GLANCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The sync service's scheduler stays off in tests unless a test asks for it.
+os.environ.setdefault("GLANCE_SCHEDULER_ENABLED", "false")
 
 
 def _pg_url(database: str) -> str:
