@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import psycopg
 import pyarrow as pa
 import structlog
 from sqlalchemy import Connection, Engine, text
@@ -146,7 +147,8 @@ def run_import(
         except ImportRefusedError as exc:
             session.rollback()
             _finish(session, report, clock, status=RunStatus.refused, message=str(exc), held=[])
-        except (SQLAlchemyError, OSError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
+        except (SQLAlchemyError, psycopg.Error, OSError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
+            # psycopg errors arrive unwrapped from the COPY, which uses the driver connection directly.
             session.rollback()
             log.error("import failed", run_id=report.run_id, error=str(exc))
             message = f"the import failed and nothing was stored: {type(exc).__name__}: {str(exc).splitlines()[0]}"
