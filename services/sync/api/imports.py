@@ -76,7 +76,7 @@ async def create_import(
             upload = await receive_upload(request, directory=directory, max_bytes=limit_mb * 2**20)
         except UploadTooLargeError as exc:
             raise HTTPException(
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                status.HTTP_413_CONTENT_TOO_LARGE,
                 detail=f"{exc}; the limit is {limit_mb} MB (GLANCE_MAX_UPLOAD_MB): split the file or raise the limit",
             ) from exc
         except BadUploadError as exc:
