@@ -180,7 +180,8 @@ class SourceCopy:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GLANCE_")}
-        env.update(PYTHONPATH=str(self.root), PYTHONDONTWRITEBYTECODE="1", GLANCE_LOG_FORMAT="json", **extra)
+        # A wide terminal keeps rich tables on one line per row, so tests can read them.
+        env.update(PYTHONPATH=str(self.root), PYTHONDONTWRITEBYTECODE="1", GLANCE_LOG_FORMAT="json", COLUMNS="300", **extra)
         return env
 
     def run(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
