@@ -1,27 +1,105 @@
-"""Serve the dashboard with Panel's server (liveness endpoint on)."""
+"""Serve the dashboard with Panel's server: sign-in, one app per tab, assets, ops endpoints."""
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import panel as pn
+import structlog
+from panel.theme.fast import Fast
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
+from dashboard.app import STORE_URL_PARAMS, GlanceApp
+from dashboard.assets import asset_patterns, asset_url
 from dashboard.endpoints import extra_patterns
-from services.settings import Settings
+from dashboard.identity import SessionUser, load_user
+from dashboard.login import GlanceAuthProvider
+from dashboard.system import source_check
+from dashboard.text import Translator, choose_language
+from dashboard.views.notices import html_pane, notice_html
+from db.engine import get_engine
+from services.first_start import stored_secret
+from services.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+RETRY_MS = 5000
+
+# Fast's design pulls Open Sans from Google Fonts on every page: a third-party request that
+# fails on offline servers and tells Google who uses the dashboard. The system font is used instead.
+Fast._resources = {**Fast._resources, "font": {}}
 
 
-def create_page() -> pn.viewable.Viewable:
-    """A placeholder page until the full app lands."""
-    return pn.pane.Markdown("# Glance")
+def _unavailable(tr: Translator, text: str) -> pn.viewable.Viewable:
+    """A page that says what is wrong and reloads itself once the database answers again."""
+
+    def retry() -> None:
+        try:
+            with Session(get_engine()) as session:
+                load_user(session, username=pn.state.user or "")
+        except OperationalError:
+            return
+        pn.state.location.reload = True
+
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.state.add_periodic_callback(retry, period=RETRY_MS)
+    return pn.template.FastListTemplate(title="Glance", main=[html_pane(notice_html(text, "warn"))], theme_toggle=False)
+
+
+def create_session() -> pn.viewable.Viewable:
+    """Build one browser tab's app for the signed-in user."""
+    settings = get_settings()
+    pn.extension("tabulator", js_files={"glance": asset_url("glance.js")})
+    accept_language = pn.state.headers.get("Accept-Language")
+    tr = Translator(choose_language(None, accept_language))
+    try:
+        with Session(get_engine()) as session:
+            user: SessionUser | None = load_user(session, username=pn.state.user or "")
+    except OperationalError as exc:
+        log.warning("database_unavailable", error=str(exc.orig or exc).splitlines()[0])
+        return _unavailable(tr, tr("state.db_down"))
+    if user is None:
+        # The cookie names a user who was removed or deactivated since signing in.
+        return pn.pane.HTML(f'<p>{tr("login.failed")} <a href="/logout">{tr("login.again")}</a></p>')
+    app = GlanceApp(user=user, settings=settings, engine=get_engine(), accept_language=accept_language)
+    template = app.template()
+    if pn.state.location is not None:
+        pn.state.location.sync(app, {"page": "page"})
+        pn.state.location.sync(app.store, STORE_URL_PARAMS)
+    pn.state.onload(app.load)
+    return template
+
+
+def allowed_origins(settings: Settings, *, host: str, port: int) -> list[str]:
+    """Websocket origins: this host and port, localhost, and the public URL if one is set."""
+    origins = {f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"}
+    if settings.public_url:
+        origins.add(urlparse(settings.public_url).netloc)
+    return sorted(origins)
+
+
+def cookie_secret(settings: Settings) -> str:
+    """`GLANCE_SECRET_KEY`, or a random key kept in the data dir (embedded use)."""
+    if settings.secret_key:
+        return settings.secret_key.get_secret_value()
+    return stored_secret(settings.data_dir.resolve() / "secret_key")
 
 
 def serve_dashboard(settings: Settings, *, host: str, port: int) -> None:
     """Run the Panel server in the foreground."""
+    check = source_check()
+    if not check.ok:
+        log.error("source_mismatch", detail=check.describe())
     pn.serve(
-        {"/": create_page},
+        {"/": create_session},
         address=host,
         port=port,
         show=False,
         liveness=True,
         title="Glance",
-        websocket_origin="*",
-        extra_patterns=extra_patterns(),
+        websocket_origin=allowed_origins(settings, host=host, port=port),
+        auth_provider=GlanceAuthProvider(),
+        cookie_secret=cookie_secret(settings),
+        extra_patterns=[*asset_patterns(), *extra_patterns()],
+        num_procs=settings.dashboard_num_procs,
     )

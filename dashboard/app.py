@@ -1,0 +1,187 @@
+"""One Glance session: the template, sidebar navigation, pages switched in place, URL in sync.
+
+Built once per browser tab. Roles are enforced here, on the server: a page a role may not see
+is never built for that session, whatever the URL asks for.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import panel as pn
+import param
+from sqlalchemy import Engine
+
+from dashboard.assets import asset_url
+from dashboard.formatting import Formatter, locale_for
+from dashboard.identity import SessionUser
+from dashboard.pages.base import Page, PageContext
+from dashboard.pages.glance import GlancePage
+from dashboard.pages.imports import ImportsPage
+from dashboard.pages.ops import OpsPage
+from dashboard.pages.pnl import PnlPage
+from dashboard.pages.profile import ProfilePage
+from dashboard.pages.sales import SalesPage
+from dashboard.store import DataStore, DataUnavailable
+from dashboard.sync_client import SyncClient
+from dashboard.system import build, cache_degraded, source_check
+from dashboard.text import Translator, choose_language
+from dashboard.views.notices import html_pane, notice_html
+from services import __version__
+from services.auth import Role
+from services.settings import Settings
+
+PAGES: dict[str, Role] = {
+    "glance": Role.viewer,
+    "sales": Role.viewer,
+    "pnl": Role.viewer,
+    "imports": Role.analyst,
+    "ops": Role.admin,
+    "profile": Role.viewer,
+}
+STORE_URL_PARAMS = {
+    "period": "period",
+    "start": "from",
+    "end": "to",
+    "territory": "territory",
+    "channel": "channel",
+    "category": "category",
+}
+
+
+class GlanceApp(pn.viewable.Viewer):
+    """The session's app: which page is shown, and the layout that shows it."""
+
+    page = param.Selector(default="glance", objects=list(PAGES), check_on_set=False)
+
+    def __init__(
+        self, *, user: SessionUser, settings: Settings, engine: Engine, accept_language: str | None = None,
+        today: date | None = None,
+    ) -> None:
+        super().__init__()
+        self.user = user
+        self.settings = settings
+        self.engine = engine
+        language = choose_language(user.language, accept_language)
+        self.tr = tr = Translator(language)
+        self.fmt = Formatter(locale=locale_for(language, accept_language), currency=settings.reporting_currency)
+        self.store = DataStore(engine=engine, thresholds=settings.health_thresholds, tr=tr, today=today)
+        self.ctx = PageContext(store=self.store, user=user, tr=tr, fmt=self.fmt, navigate=self.go)
+        self.client = SyncClient.from_settings(settings)
+        self.pages: dict[str, Page] = {}
+        self._ready = False
+        self.allowed = [key for key, role in PAGES.items() if user.can(role)]
+        self.main = pn.Column(sizing_mode="stretch_width")
+        self.notice = html_pane("", visible=False)
+        self.system = html_pane(self._system_html(ok=True))
+        self.footer = html_pane("")
+        self.nav = pn.widgets.RadioButtonGroup(
+            options={tr(f"page.{key}"): key for key in self.allowed},
+            value="glance",
+            orientation="vertical",
+            button_type="light",
+            sizing_mode="stretch_width",
+        )
+        self.nav.link(self, value="page", bidirectional=True)
+        self.param.watch(lambda _event: self.show(), "page")
+        self.store.param.watch(lambda _event: self.filters_changed(), list(STORE_URL_PARAMS))
+
+    def go(self, key: str) -> None:
+        """Switch to a page (if this user may see it)."""
+        self.page = key
+
+    def page_object(self, key: str) -> Page:
+        """The page for `key`, built on first visit and kept for the session."""
+        if key not in self.pages:
+            if key == "imports":
+                self.pages[key] = ImportsPage(self.ctx, client=self.client)
+            elif key == "ops":
+                self.pages[key] = OpsPage(self.ctx, client=self.client, engine=self.engine, settings=self.settings)
+            else:
+                kinds = {"glance": GlancePage, "sales": SalesPage, "pnl": PnlPage, "profile": ProfilePage}
+                self.pages[key] = kinds[key](self.ctx)
+        return self.pages[key]
+
+    def show(self) -> None:
+        """Show the chosen page, or refuse a page this role may not see and show the home page."""
+        key = self.page
+        if key not in self.allowed:
+            name = self.tr(f"page.{key}") if key in PAGES else key
+            role = self.tr(f"role.{self.user.role.value}")
+            self.notice.object = notice_html(self.tr("nav.denied", role=role, page=name), "error")
+            self.notice.visible = True
+            self.page = "glance"
+            return
+        if key != "glance":
+            self.notice.visible = False
+        if not self._ready:
+            return
+        page = self.page_object(key)
+        self.main.objects = [page]
+        page.refresh()
+
+    def filters_changed(self) -> None:
+        """New filters: refresh the visible page; the others refresh when next shown."""
+        if self._ready and self.page in self.pages:
+            self.pages[self.page].refresh()
+
+    def load(self) -> None:
+        """First load (on page load): what the data holds, then the page."""
+        try:
+            found = self.store.dimensions()
+        except DataUnavailable:
+            self.system.object = self._system_html(ok=False)
+            self.ctx.has_data = True  # the page itself will say the database is down and retry
+        else:
+            self.store.set_choices(found)
+            self.ctx.has_data = found.last_day is not None
+            as_of = self.fmt.moment(found.last_import_at) if found.last_import_at else self.tr("footer.never")
+            release = build()
+            self.footer.object = (
+                f'<div class="glance footer">{html.escape(self.tr("footer", version=__version__, revision=release.commit[:12], as_of=as_of))}</div>'
+            )
+        self._ready = True
+        self.show()
+
+    def _system_html(self, *, ok: bool) -> str:
+        if not ok:
+            return f'<div class="glance system down" role="status">{self.tr("system.down")}</div>'
+        if cache_degraded():
+            return f'<div class="glance system degraded" role="status">{self.tr("state.degraded")}</div>'
+        return f'<div class="glance system ok" role="status">{self.tr("system.ok")}</div>'
+
+    def sidebar(self) -> list[pn.viewable.Viewable]:
+        """User card, sections, filters, system status and sign-out."""
+        tr, user = self.tr, self.user
+        card = html_pane(
+            f'<div class="glance user-card"><div class="name">{html.escape(user.name)}</div>'
+            f'<div class="role">{tr(f"role.{user.role.value}")}</div>'
+            f'<a href="/logout">{tr("logout")}</a></div>'
+        )
+        return [card, pn.pane.Markdown(f"**{tr('nav.title')}**"), self.nav, self.store, self.system]
+
+    def stale_code_banner(self) -> pn.viewable.Viewable | None:
+        """A red banner when the code on disk differs from the release it claims to be."""
+        check = source_check()
+        if check.ok:
+            return None
+        return html_pane(notice_html(self.tr("state.stale_code", release=check.release), "stale"))
+
+    def template(self) -> pn.template.FastListTemplate:
+        """The page shell, built once; only `main`'s contents change afterwards."""
+        stale = self.stale_code_banner()
+        main = [*([stale] if stale else []), self.notice, self.main, self.footer]
+        return pn.template.FastListTemplate(
+            title="Glance",
+            sidebar=self.sidebar(),
+            main=[pn.Column(*main, sizing_mode="stretch_width")],
+            main_layout=None,
+            accent="#0072B5",
+            theme_toggle=False,
+            sidebar_width=280,
+            favicon=asset_url("favicon.svg"),
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.template()

@@ -1,0 +1,1 @@
+"""The dashboard's pages: each builds its layout once and refreshes it in place."""

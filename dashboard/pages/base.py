@@ -1,0 +1,120 @@
+"""What every page shares: its context, progressive loading in steps, and errors turned into notices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import panel as pn
+import structlog
+
+from dashboard.formatting import Formatter
+from dashboard.identity import SessionUser
+from dashboard.store import DataStore, DataUnavailable
+from dashboard.text import Translator
+from dashboard.views.notices import html_pane, notice_html
+
+log = structlog.get_logger(__name__)
+RETRY_MS = 5000
+
+Step = Callable[[], None]
+
+
+@dataclass
+class PageContext:
+    """What a page needs: the session's store, user, language and formatter, and a way to navigate."""
+
+    store: DataStore
+    user: SessionUser
+    tr: Translator
+    fmt: Formatter
+    navigate: Callable[[str], None]
+    has_data: bool = True
+
+
+class Page(pn.viewable.Viewer):
+    """A page: `build()` once, then `refresh()` runs its steps, each shown as soon as it is done."""
+
+    key = ""
+
+    def __init__(self, ctx: PageContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.status = html_pane("", visible=False)
+        self._generation = 0
+        self._retry: pn.io.callbacks.PeriodicCallback | None = None
+        self._layout = pn.Column(self.status, *self.build(), sizing_mode="stretch_width")
+
+    def build(self) -> list[pn.viewable.Viewable]:
+        """The page's parts, created once."""
+        raise NotImplementedError
+
+    def steps(self) -> list[Step]:
+        """The loading steps, most important first."""
+        raise NotImplementedError
+
+    def empty(self) -> None:
+        """Show the empty state (no data at all); pages override to blank their parts."""
+
+    def refresh(self) -> None:
+        """Reload every part for the current filters, step by step."""
+        self._generation += 1
+        generation = self._generation
+        self.status.visible = False
+        if not self.ctx.has_data:
+            self.empty()
+            return
+        run_steps([partial(self._guarded, step, generation) for step in self.steps()])
+
+    def _guarded(self, step: Step, generation: int) -> bool:
+        if generation != self._generation:
+            return False  # the filters changed while loading: a newer refresh is running
+        try:
+            step()
+        except DataUnavailable as exc:
+            log.warning("database_unavailable", page=self.key, error=str(exc))
+            self.show_status(self.ctx.tr("state.db_down"), "warn")
+            self._schedule_retry()
+            return False
+        except Exception as exc:  # noqa: BLE001 - the page edge: a short message for people, the details to the log
+            log.exception("page_step_failed", page=self.key, step=getattr(step, "__name__", repr(step)))
+            self.show_status(self.ctx.tr("state.error", problem=type(exc).__name__), "error")
+            return False
+        return True
+
+    def show_status(self, text: str, kind: str) -> None:
+        self.status.object = notice_html(text, kind)
+        self.status.visible = True
+
+    def _schedule_retry(self) -> None:
+        if self._retry is not None or pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+            return
+
+        def retry() -> None:
+            self._retry = None
+            self.refresh()
+
+        self._retry = pn.state.add_periodic_callback(retry, period=RETRY_MS, count=1)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
+
+
+def run_steps(steps: list[Callable[[], bool]]) -> None:
+    """Run steps one per event-loop tick, so each part reaches the browser before the next starts.
+
+    Outside a server session (tests) the steps simply run in order.
+    """
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        for step in steps:
+            if not step():
+                return
+        return
+
+    def run(index: int) -> None:
+        if steps[index]() and index + 1 < len(steps):
+            doc.add_next_tick_callback(partial(run, index + 1))
+
+    doc.add_next_tick_callback(partial(run, 0))

@@ -1,0 +1,64 @@
+"""At a glance: the status banner first, then the KPI cards, then the charts."""
+
+from __future__ import annotations
+
+import panel as pn
+
+from dashboard.pages.base import Page, Step
+from dashboard.views.banner import Banner
+from dashboard.views.cards import KpiCards
+from dashboard.views.charts import Chart, revenue_bars, revenue_trend
+from dashboard.views.notices import html_pane
+from db.queries import Dimension, Scorecard
+from services.auth import Role
+
+
+class GlancePage(Page):
+    """Is the business healthy? Answered in the first second."""
+
+    key = "glance"
+
+    def build(self) -> list[pn.viewable.Viewable]:
+        tr, fmt = self.ctx.tr, self.ctx.fmt
+        self.banner = Banner(tr=tr, fmt=fmt)
+        self.cards = KpiCards(tr=tr, fmt=fmt)
+        self.trend = Chart(loading_text=tr("state.loading"))
+        self.territories = Chart(loading_text=tr("state.loading"))
+        self.scorecard: Scorecard | None = None
+        self.empty_note = html_pane("", visible=False)
+        self.go_imports = pn.widgets.Button(name=tr("state.go_imports"), button_type="primary", visible=False)
+        self.go_imports.on_click(lambda _event: self.ctx.navigate("imports"))
+        charts = pn.Row(self.trend, self.territories, sizing_mode="stretch_width")
+        return [self.banner, self.empty_note, self.go_imports, self.cards, charts]
+
+    def steps(self) -> list[Step]:
+        return [self.load_banner, self.load_cards, self.load_charts]
+
+    def load_banner(self) -> None:
+        """The scorecard for the period; the banner shows its health."""
+        self.empty_note.visible = self.go_imports.visible = False
+        self.cards.loading()
+        self.trend.loading()
+        self.territories.loading()
+        self.scorecard = self.ctx.store.scorecard()
+        self.banner.show(self.scorecard)
+
+    def load_cards(self) -> None:
+        if self.scorecard is not None:
+            self.cards.show(self.scorecard.cards)
+
+    def load_charts(self) -> None:
+        tr, fmt, store = self.ctx.tr, self.ctx.fmt, self.ctx.store
+        monthly = store.trend()
+        by_territory = store.sales(Dimension.TERRITORY)
+        self.trend.show(revenue_trend(monthly.rows, fmt, title=tr("sales.trend")))
+        self.territories.show(revenue_bars(by_territory.rows, fmt, title=tr("chart.by_territory")))
+
+    def empty(self) -> None:
+        tr = self.ctx.tr
+        can_import = self.ctx.user.can(Role.analyst)
+        self.banner.notice(tr("state.empty" if can_import else "state.empty_viewer"), "info")
+        self.go_imports.visible = can_import
+        self.cards.clear()
+        self.trend.message("")
+        self.territories.message("")

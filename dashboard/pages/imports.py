@@ -1,0 +1,199 @@
+"""Imports (analyst and admin): upload a file to the sync service, see its report and rejected rows."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import io
+import tempfile
+from pathlib import Path
+
+import panel as pn
+import structlog
+
+from dashboard.pages.base import Page, Step
+from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
+from dashboard.views.notices import html_pane, notice_html
+from dashboard.views.tables import Column, fill_table, make_table
+from services.auth import Role
+from services.sync.imports.errors import ImportRefusedError
+from services.sync.imports.kinds import KINDS
+from services.sync.imports.read import open_table
+from services.sync.imports.report import ImportKind, ImportReport, RunStatus
+
+log = structlog.get_logger(__name__)
+ACCEPT = ".csv,.tsv,.txt,.xlsx,.parquet,.jsonl,.json"
+REJECTION_COLUMNS = (Column("row", "count"), Column("field", "text"), Column("value", "text"), Column("reason", "text"))
+HISTORY_COLUMNS = (
+    Column("run_id", "text"),
+    Column("kind", "text"),
+    Column("source", "text"),
+    Column("filename", "text"),
+    Column("status", "text"),
+    Column("rows_read", "count"),
+    Column("inserted", "count"),
+    Column("updated", "count"),
+    Column("rejected", "count"),
+)
+
+
+def file_columns(content: bytes, filename: str) -> list[str]:
+    """The header of an uploaded file, read the way the import will read it."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / (Path(filename).name or "upload")
+        path.write_bytes(content)
+        return open_table(path).columns
+
+
+def auto_column(field: str, columns: list[str]) -> str | None:
+    """The file column an import would match to `field` by itself (case and spacing ignored)."""
+    wanted = field.replace("_", "").lower()
+    return next((c for c in columns if c.replace(" ", "").replace("_", "").replace("-", "").lower() == wanted), None)
+
+
+class ImportsPage(Page):
+    """Upload with kind, source and mapping; the report and the rejected rows come back at once."""
+
+    key = "imports"
+    needs = Role.analyst
+
+    def __init__(self, ctx, *, client: SyncClient) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.report: ImportReport | None = None
+        self.columns: list[str] = []
+        super().__init__(ctx)
+
+    def build(self) -> list[pn.viewable.Viewable]:
+        tr = self.ctx.tr
+        self.availability = html_pane("", visible=False)
+        self.kind = pn.widgets.Select(name=tr("imports.kind"), options=[k.value for k in ImportKind], value="sales")
+        self.source = pn.widgets.TextInput(name=tr("imports.source"), value="dashboard")
+        self.strict = pn.widgets.Checkbox(name=tr("imports.strict"), value=False)
+        self.file = pn.widgets.FileInput(accept=ACCEPT, multiple=False)
+        self.mapping = pn.Column(sizing_mode="stretch_width")
+        self.upload_button = pn.widgets.Button(name=tr("imports.upload"), button_type="primary")
+        self.upload_button.on_click(self._on_upload)
+        self.file.param.watch(lambda _e: self.offer_mapping(), "value")
+        self.kind.param.watch(lambda _e: self.offer_mapping(), "value")
+        self.report_pane = html_pane("")
+        self.rejections = make_table(page_size=20)
+        self.rejected_download = pn.widgets.FileDownload(
+            callback=self._rejected_csv, filename="rejected.csv", label=tr("imports.rejected_csv"), visible=False
+        )
+        self.history = make_table(page_size=10)
+        return [
+            self.availability,
+            pn.Row(self.kind, self.source, self.strict),
+            pn.pane.Markdown(f"**{tr('imports.file')}**"),
+            self.file,
+            pn.pane.Markdown(f"**{tr('imports.mapping')}**"),
+            self.mapping,
+            self.upload_button,
+            pn.pane.Markdown(f"### {tr('imports.report')}"),
+            self.report_pane,
+            pn.pane.Markdown(f"### {tr('imports.rejected')}"),
+            self.rejected_download,
+            self.rejections,
+            pn.pane.Markdown(f"### {tr('imports.history')}"),
+            self.history,
+        ]
+
+    def steps(self) -> list[Step]:
+        return [self.load_history]
+
+    def refresh(self) -> None:
+        # Imports work on an empty database too: that is where data comes from.
+        self.ctx.has_data = True
+        super().refresh()
+
+    def load_history(self) -> None:
+        """Import history from the sync service; if it is down, say uploads are unavailable."""
+        try:
+            runs = self.client.history()
+        except (SyncUnavailable, UploadRefused) as exc:
+            log.warning("sync_service_unavailable", error=str(exc))
+            self.availability.object = notice_html(self.ctx.tr("imports.unavailable", problem=str(exc)[:120]), "warn")
+            self.availability.visible = True
+            return
+        self.availability.visible = False
+        fill_table(self.history, runs, HISTORY_COLUMNS, self.ctx.tr, self.ctx.fmt)
+
+    def offer_mapping(self) -> None:
+        """One column picker per field of the chosen kind, preset to the column the import would match."""
+        tr = self.ctx.tr
+        self.columns = []
+        if self.file.value:
+            try:
+                self.columns = file_columns(self.file.value, self.file.filename or "upload")
+            except ImportRefusedError as exc:
+                self.report_pane.object = notice_html(str(exc), "error")
+        none = tr("imports.not_in_file")
+        pickers = []
+        for spec in KINDS[ImportKind(self.kind.value)].fields:
+            found = auto_column(spec.name, self.columns)
+            label = f"{spec.name} *" if spec.required else spec.name
+            pickers.append(pn.widgets.Select(name=label, options={none: "", **{c: c for c in self.columns}}, value=found or ""))
+        self.mapping.objects = [pn.GridBox(*pickers, ncols=4, sizing_mode="stretch_width")] if self.columns else []
+
+    def chosen_mapping(self) -> dict[str, str]:
+        """field -> column for every picker set to a column."""
+        if not self.mapping.objects:
+            return {}
+        spec = KINDS[ImportKind(self.kind.value)]
+        pickers = self.mapping.objects[0].objects
+        return {f.name: p.value for f, p in zip(spec.fields, pickers, strict=True) if p.value}
+
+    async def _on_upload(self, _event: object) -> None:
+        tr = self.ctx.tr
+        if not self.ctx.user.can(Role.analyst):  # the page is never built for viewers; this guards the action too
+            return
+        if not self.file.value:
+            self.report_pane.object = notice_html(tr("imports.pick_file"), "warn")
+            return
+        self.upload_button.loading = True
+        try:
+            self.report = await asyncio.to_thread(
+                self.client.upload,
+                kind=ImportKind(self.kind.value),
+                filename=self.file.filename or "upload",
+                content=self.file.value,
+                source=self.source.value.strip() or "dashboard",
+                mapping=self.chosen_mapping(),
+                strict=self.strict.value,
+                requested_by=self.ctx.user.username,
+            )
+        except SyncUnavailable as exc:
+            log.warning("upload_sync_unavailable", error=str(exc))
+            self.report_pane.object = notice_html(tr("imports.unavailable", problem=str(exc)[:120]), "error")
+            return
+        except UploadRefused as exc:
+            self.report_pane.object = notice_html(tr("imports.refused", problem=str(exc)), "error")
+            return
+        finally:
+            self.upload_button.loading = False
+        self.show_report(self.report)
+        self.load_history()
+
+    def show_report(self, report: ImportReport) -> None:
+        """The run report, its rejected rows and the CSV of all of them."""
+        kind = "info" if report.status is RunStatus.succeeded else "error"
+        tr, fmt = self.ctx.tr, self.ctx.fmt
+        facts = [
+            (tr("col.run_id"), str(report.run_id)),
+            (tr("col.status"), report.status.value),
+            (tr("col.filename"), report.filename),
+            *((tr(f"col.{name}"), fmt.count(getattr(report, name))) for name in ("rows_read", "inserted", "updated", "unchanged", "rejected")),
+        ]
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in facts)
+        self.report_pane.object = (
+            f'<div class="glance" data-run="{report.run_id}">{notice_html(report.summary(), kind)}'
+            f'<table class="kv">{rows}</table></div>'
+        )
+        fill_table(self.rejections, report.rejections, REJECTION_COLUMNS, self.ctx.tr, self.ctx.fmt)
+        self.rejected_download.filename = f"import-{report.run_id}-rejected.csv"
+        self.rejected_download.visible = report.rejected > 0
+
+    def _rejected_csv(self) -> io.BytesIO:
+        if self.report is None:
+            return io.BytesIO(b"")
+        return io.BytesIO(self.client.rejected_csv(self.report.run_id))

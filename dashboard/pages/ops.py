@@ -1,0 +1,95 @@
+"""Ops (admin): what each part runs, dependency health, cache status and data freshness."""
+
+from __future__ import annotations
+
+import html
+
+import panel as pn
+from sqlalchemy import Engine
+
+from dashboard.pages.base import Page, Step
+from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
+from dashboard.system import source_check
+from dashboard.views.notices import html_pane
+from services.auth import Role
+from services.cache import get_cache
+from services.health import database_checks, probe_database, version_payload
+from services.settings import Settings
+
+
+def kv_table(rows: list[tuple[str, str]]) -> str:
+    """A two-column table of names and values."""
+    body = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="glance kv">{body}</table>'
+
+
+class OpsPage(Page):
+    """The same facts `/version` and `/readyz` give, side by side for dashboard and sync service."""
+
+    key = "ops"
+    needs = Role.admin
+
+    def __init__(self, ctx, *, client: SyncClient, engine: Engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.engine = engine
+        self.settings = settings
+        super().__init__(ctx)
+
+    def build(self) -> list[pn.viewable.Viewable]:
+        tr = self.ctx.tr
+        self.parts = html_pane("")
+        self.dependencies = html_pane("")
+        self.cache = html_pane("")
+        self.freshness = html_pane("")
+        return [
+            pn.pane.Markdown(f"### {tr('ops.parts')}"),
+            self.parts,
+            pn.pane.Markdown(f"### {tr('ops.dependencies')}"),
+            self.dependencies,
+            pn.pane.Markdown(f"### {tr('ops.cache')}"),
+            self.cache,
+            pn.pane.Markdown(f"### {tr('ops.freshness')}"),
+            self.freshness,
+        ]
+
+    def steps(self) -> list[Step]:
+        return [self.load_parts, self.load_dependencies, self.load_freshness]
+
+    def refresh(self) -> None:
+        self.ctx.has_data = True  # ops facts matter most when there is no data
+        super().refresh()
+
+    def load_parts(self) -> None:
+        mine = version_payload(service="dashboard", engine=self.engine)
+        sync = self.client.version()
+        self.parts.object = kv_table(
+            [
+                ("dashboard", f"{mine.release} (digest {'ok' if mine.digest_ok else 'MISMATCH'})"),
+                ("sync service", f"{sync.release} (digest {'ok' if sync.digest_ok else 'MISMATCH'})" if sync else "not answering"),
+                ("database schema", f"{mine.schema_revision or '?'} (code head {mine.alembic_head})"),
+                ("data version", str(mine.data_version)),
+                ("source check", source_check().describe()),
+            ]
+        )
+
+    def load_dependencies(self) -> None:
+        checks = database_checks(probe_database(self.engine))
+        cache = get_cache().check()
+        rows = [(c.name, f"{c.state.value}: {c.detail}") for c in checks]
+        rows.append(("redis", "not configured (in-process cache)" if not self.settings.redis_url else
+                     ("FAILING: " + cache.reason if cache.degraded else "ok")))
+        rows.append(("sync service", "ok" if self.client.alive() else "not answering"))
+        self.dependencies.object = kv_table(rows)
+        self.cache.object = kv_table([("cache", cache.describe())])
+
+    def load_freshness(self) -> None:
+        found = self.ctx.store.dimensions()
+        rows = [("data as of", self.ctx.fmt.moment(found.last_import_at)), ("last sales day", self.ctx.fmt.day(found.last_day))]
+        try:
+            latest: dict[str, str] = {}
+            for run in self.client.history():
+                latest.setdefault(f"{run.kind.value} · {run.source}", f"run {run.run_id}, {run.status.value}, data version {run.data_version}")
+            rows.extend(latest.items())
+        except (SyncUnavailable, UploadRefused) as exc:
+            rows.append(("import runs", f"sync service unavailable: {exc}"))
+        self.freshness.object = kv_table(rows)

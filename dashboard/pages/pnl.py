@@ -1,0 +1,114 @@
+"""P&L: revenue to operating profit by territory and by month, opex by category, budget vs actual."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import panel as pn
+
+from dashboard.pages.base import Page, Step
+from dashboard.text import Translator
+from dashboard.views.notices import html_pane, notice_html
+from dashboard.views.tables import Column, fill_table, make_table
+from db.queries import BudgetLine, PnlDimension, PnlReport
+
+PNL_COLUMNS = (
+    Column("net_revenue", "money"),
+    Column("cogs", "money"),
+    Column("gross_margin", "money"),
+    Column("opex", "money"),
+    Column("operating_profit", "money"),
+)
+OPEX_COLUMNS = (Column("category", "text"), Column("amount", "money"))
+BUDGET_COLUMNS = (
+    Column("line", "text"),
+    Column("actual", "money"),
+    Column("budget", "money"),
+    Column("variance", "money"),
+    Column("variance_pct", "percent"),
+    Column("verdict", "text"),
+)
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """A budget line as shown: the figures from `db.queries` and the words for its variance."""
+
+    line: str
+    actual: Decimal
+    budget: Decimal
+    variance: Decimal
+    variance_pct: Decimal | None
+    verdict: str
+
+
+def budget_row(line: BudgetLine, tr: Translator) -> BudgetRow:
+    """Mark over- and under-spend with an arrow and a word, and whether it helps profit."""
+    if line.variance > 0:
+        side = tr("budget.over")
+    elif line.variance < 0:
+        side = tr("budget.under")
+    else:
+        side = tr("budget.on")
+    effect = tr("budget.favourable") if line.favourable else tr("budget.unfavourable")
+    label = tr(f"metric.{line.line}") if not line.line.startswith("opex:") else line.label
+    return BudgetRow(
+        line=label,
+        actual=line.actual,
+        budget=line.budget,
+        variance=line.variance,
+        variance_pct=line.variance_pct,
+        verdict=f"{side} · {effect}" if line.variance else side,
+    )
+
+
+class PnlPage(Page):
+    """Profit and loss for the period and territory; the revenue matches the home page's."""
+
+    key = "pnl"
+
+    def build(self) -> list[pn.viewable.Viewable]:
+        tr = self.ctx.tr
+        self.by_territory = make_table()
+        self.by_month = make_table()
+        self.opex_table = make_table()
+        self.budget_table = make_table()
+        self.budget_note = html_pane("", visible=False)
+        return [
+            pn.pane.Markdown(f"### {tr('pnl.by_territory')}"),
+            self.by_territory,
+            pn.pane.Markdown(f"### {tr('pnl.by_month')}"),
+            self.by_month,
+            pn.Row(
+                pn.Column(pn.pane.Markdown(f"### {tr('pnl.opex')}"), self.opex_table),
+                pn.Column(pn.pane.Markdown(f"### {tr('pnl.budget')}"), self.budget_note, self.budget_table),
+                sizing_mode="stretch_width",
+            ),
+        ]
+
+    def steps(self) -> list[Step]:
+        return [self.load_territories, self.load_months, self.load_costs]
+
+    def _fill(self, table: pn.widgets.Tabulator, report: PnlReport) -> None:
+        total = replace(report.total, key=self.ctx.tr("pnl.total"))
+        fill_table(table, [*report.rows, total], (Column("key", "text"), *PNL_COLUMNS), self.ctx.tr, self.ctx.fmt)
+
+    def load_territories(self) -> None:
+        self._fill(self.by_territory, self.ctx.store.pnl(PnlDimension.TERRITORY))
+
+    def load_months(self) -> None:
+        report = self.ctx.store.pnl(PnlDimension.MONTH)
+        rows = [replace(r, key=self.ctx.fmt.month(r.key)) for r in report.rows]
+        self._fill(self.by_month, replace(report, rows=rows))
+
+    def load_costs(self) -> None:
+        tr = self.ctx.tr
+        fill_table(self.opex_table, self.ctx.store.opex(), OPEX_COLUMNS, tr, self.ctx.fmt)
+        lines = self.ctx.store.budget()
+        self.budget_note.object = notice_html(tr("budget.none"))
+        self.budget_note.visible = not lines
+        fill_table(self.budget_table, [budget_row(line, tr) for line in lines], BUDGET_COLUMNS, tr, self.ctx.fmt)
+
+    def empty(self) -> None:
+        self.show_status(self.ctx.tr("state.empty_viewer"), "info")

@@ -1,0 +1,65 @@
+"""Profile: who you are, your role, since when, and a password change."""
+
+from __future__ import annotations
+
+import panel as pn
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.pages.base import Page, Step
+from dashboard.views.notices import html_pane, notice_html
+from dashboard.pages.ops import kv_table
+from db.engine import session_scope
+from services.auth import authenticate, set_password
+
+MIN_PASSWORD = 10
+
+
+class ProfilePage(Page):
+    """Name, role, member since (a date) and change password."""
+
+    key = "profile"
+
+    def build(self) -> list[pn.viewable.Viewable]:
+        tr, user = self.ctx.tr, self.ctx.user
+        facts = html_pane(
+            kv_table(
+                [
+                    (tr("profile.name"), user.name),
+                    (tr("profile.username"), user.username),
+                    (tr("profile.role"), tr(f"role.{user.role.value}")),
+                    (tr("profile.member_since"), self.ctx.fmt.day(user.member_since)),
+                    (tr("profile.language"), tr.language),
+                ]
+            )
+        )
+        self.current = pn.widgets.PasswordInput(name=tr("profile.current_password"))
+        self.new = pn.widgets.PasswordInput(name=tr("profile.new_password"))
+        self.change = pn.widgets.Button(name=tr("profile.change_password"), button_type="primary")
+        self.change.on_click(lambda _event: self.change_password())
+        self.result = html_pane("")
+        return [facts, pn.pane.Markdown(f"### {tr('profile.change_password')}"), self.current, self.new, self.change, self.result]
+
+    def steps(self) -> list[Step]:
+        return []
+
+    def refresh(self) -> None:
+        """Nothing to load: the facts came with the session."""
+
+    def change_password(self) -> None:
+        """Check the current password, then store the new one (argon2)."""
+        tr = self.ctx.tr
+        if len(self.new.value_input or self.new.value or "") < MIN_PASSWORD:
+            self.result.object = notice_html(tr("profile.password_short"), "warn")
+            return
+        new = self.new.value_input or self.new.value
+        try:
+            with session_scope() as session:
+                if authenticate(session, username=self.ctx.user.username, password=self.current.value_input or self.current.value) is None:
+                    self.result.object = notice_html(tr("profile.password_wrong"), "error")
+                    return
+                set_password(session, username=self.ctx.user.username, password=new)
+        except SQLAlchemyError:
+            self.result.object = notice_html(tr("state.db_down"), "error")
+            return
+        self.current.value = self.new.value = ""
+        self.result.object = notice_html(tr("profile.password_changed"))

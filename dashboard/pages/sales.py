@@ -1,0 +1,85 @@
+"""Sales: revenue, units and orders by territory, channel, category and product, and the trend."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import panel as pn
+
+from dashboard.pages.base import Page, Step
+from dashboard.views.charts import Chart, revenue_bars, revenue_trend
+from dashboard.views.tables import Column, csv_text, fill_table, make_table
+from db.queries import Breakdown, Dimension
+
+BREAKDOWN_COLUMNS = (
+    Column("key", "text"),
+    Column("net_revenue", "money"),
+    Column("gross_margin", "money"),
+    Column("units", "count"),
+    Column("orders", "count"),
+)
+CSV_FIELDS = ("key", "net_revenue", "cogs", "gross_margin", "units", "orders")
+TOP_PRODUCTS = 50
+
+
+class SalesPage(Page):
+    """Where the revenue comes from; a click on a territory narrows the page to it."""
+
+    key = "sales"
+
+    def build(self) -> list[pn.viewable.Viewable]:
+        tr = self.ctx.tr
+        loading = tr("state.loading")
+        self.territory_rows: list[str] = []
+        self.products: Breakdown | None = None
+        self.territory_table = make_table(on_click=self.pick_territory)
+        self.channel_chart = Chart(loading_text=loading)
+        self.category_chart = Chart(loading_text=loading)
+        self.trend_chart = Chart(loading_text=loading)
+        self.product_table = make_table(page_size=15)
+        self.download = pn.widgets.FileDownload(
+            callback=self._products_csv, filename="top-products.csv", label=tr("sales.download"), button_type="default"
+        )
+        return [
+            self.ctx.store.sales_filters(),
+            pn.pane.Markdown(f"### {tr('sales.by_territory')}"),
+            self.territory_table,
+            pn.Row(self.channel_chart, self.category_chart, sizing_mode="stretch_width"),
+            self.trend_chart,
+            pn.pane.Markdown(f"### {tr('sales.top_products')}"),
+            self.download,
+            self.product_table,
+        ]
+
+    def steps(self) -> list[Step]:
+        return [self.load_territories, self.load_charts, self.load_products]
+
+    def load_territories(self) -> None:
+        """Revenue, units and orders by territory (with the total)."""
+        found = self.ctx.store.sales(Dimension.TERRITORY)
+        self.territory_rows = [row.key for row in found.rows]
+        total = replace(found.total, key=self.ctx.tr("pnl.total"))
+        fill_table(self.territory_table, [*found.rows, total], BREAKDOWN_COLUMNS, self.ctx.tr, self.ctx.fmt)
+
+    def load_charts(self) -> None:
+        tr, fmt, store = self.ctx.tr, self.ctx.fmt, self.ctx.store
+        self.channel_chart.show(revenue_bars(store.sales(Dimension.CHANNEL).rows, fmt, title=tr("sales.by_channel")))
+        self.category_chart.show(revenue_bars(store.sales(Dimension.CATEGORY).rows, fmt, title=tr("sales.by_category")))
+        self.trend_chart.show(revenue_trend(store.trend().rows, fmt, title=tr("sales.trend")))
+
+    def load_products(self) -> None:
+        self.products = self.ctx.store.sales(Dimension.PRODUCT)
+        top = self.products.rows[:TOP_PRODUCTS]
+        fill_table(self.product_table, top, BREAKDOWN_COLUMNS, self.ctx.tr, self.ctx.fmt)
+
+    def pick_territory(self, row: int) -> None:
+        """A click on a territory row filters every page to that territory (the total row does nothing)."""
+        if 0 <= row < len(self.territory_rows):
+            self.ctx.store.territory = self.territory_rows[row]
+
+    def _products_csv(self) -> io.StringIO:
+        return csv_text(self.products.rows if self.products else [], CSV_FIELDS)
+
+    def empty(self) -> None:
+        self.show_status(self.ctx.tr("state.empty_viewer"), "info")

@@ -1,0 +1,24 @@
+"""What the dashboard knows about itself: release, source check and the cache's state."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from services.build_info import BuildInfo, SourceCheck, current_build, verify_sources
+from services.cache import get_cache
+
+
+@lru_cache(maxsize=1)
+def source_check() -> SourceCheck:
+    """The imported code checked against the release manifest, once per process."""
+    return verify_sources()
+
+
+def build() -> BuildInfo:
+    """This process's release."""
+    return current_build()
+
+
+def cache_degraded() -> bool:
+    """True when the shared cache is unavailable and figures are computed uncached."""
+    return get_cache().status().degraded

@@ -1,0 +1,1 @@
+"""Small views that only render what the DataStore hands them."""
