@@ -80,7 +80,7 @@ class GlanceApp(pn.viewable.Viewer):
             options={tr(f"page.{key}"): key for key in self.allowed},
             value="glance",
             orientation="vertical",
-            button_type="light",
+            color="light",
             sizing_mode="stretch_width",
         )
         self.nav.link(self, value="page", bidirectional=True)

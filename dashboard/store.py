@@ -136,7 +136,7 @@ class DataStore(pn.viewable.Viewer):
     def _select(self, name: str) -> pn.widgets.Select:
         if name not in self._selects:
             self._selects[name] = pn.widgets.Select.from_param(
-                self.param[name], name=self.tr(f"filter.{name}"), options=self._choices(name), sizing_mode="stretch_width"
+                self.param[name], label=self.tr(f"filter.{name}"), options=self._choices(name), sizing_mode="stretch_width"
             )
         return self._selects[name]
 
@@ -146,11 +146,11 @@ class DataStore(pn.viewable.Viewer):
         custom = self.param.period.rx() == PeriodName.CUSTOM.value
         return pn.Column(
             pn.widgets.Select.from_param(
-                self.param.period, name=tr("filter.period"), options={tr(f"period.{p}"): p for p in PERIODS},
+                self.param.period, label=tr("filter.period"), options={tr(f"period.{p}"): p for p in PERIODS},
                 sizing_mode="stretch_width",
             ),
-            pn.widgets.DatePicker.from_param(self.param.start, name=tr("filter.from"), visible=custom, sizing_mode="stretch_width"),
-            pn.widgets.DatePicker.from_param(self.param.end, name=tr("filter.to"), visible=custom, sizing_mode="stretch_width"),
+            pn.widgets.DatePicker.from_param(self.param.start, label=tr("filter.from"), visible=custom, sizing_mode="stretch_width"),
+            pn.widgets.DatePicker.from_param(self.param.end, label=tr("filter.to"), visible=custom, sizing_mode="stretch_width"),
             self._select("territory"),
             sizing_mode="stretch_width",
         )

@@ -26,7 +26,7 @@ class GlancePage(Page):
         self.territories = Chart(loading_text=tr("state.loading"))
         self.scorecard: Scorecard | None = None
         self.empty_note = html_pane("", visible=False)
-        self.go_imports = pn.widgets.Button(name=tr("state.go_imports"), button_type="primary", visible=False)
+        self.go_imports = pn.widgets.Button(label=tr("state.go_imports"), color="primary", visible=False)
         self.go_imports.on_click(lambda _event: self.ctx.navigate("imports"))
         charts = pn.Row(self.trend, self.territories, sizing_mode="stretch_width")
         return [self.banner, self.empty_note, self.go_imports, self.cards, charts]

@@ -66,12 +66,12 @@ class ImportsPage(Page):
     def build(self) -> list[pn.viewable.Viewable]:
         tr = self.ctx.tr
         self.availability = html_pane("", visible=False)
-        self.kind = pn.widgets.Select(name=tr("imports.kind"), options=[k.value for k in ImportKind], value="sales")
-        self.source = pn.widgets.TextInput(name=tr("imports.source"), value="dashboard")
-        self.strict = pn.widgets.Checkbox(name=tr("imports.strict"), value=False)
+        self.kind = pn.widgets.Select(label=tr("imports.kind"), options=[k.value for k in ImportKind], value="sales")
+        self.source = pn.widgets.TextInput(label=tr("imports.source"), value="dashboard")
+        self.strict = pn.widgets.Checkbox(label=tr("imports.strict"), value=False)
         self.file = pn.widgets.FileInput(accept=ACCEPT, multiple=False)
         self.mapping = pn.Column(sizing_mode="stretch_width")
-        self.upload_button = pn.widgets.Button(name=tr("imports.upload"), button_type="primary")
+        self.upload_button = pn.widgets.Button(label=tr("imports.upload"), color="primary")
         self.upload_button.on_click(self._on_upload)
         self.file.param.watch(lambda _e: self.offer_mapping(), "value")
         self.kind.param.watch(lambda _e: self.offer_mapping(), "value")
@@ -132,7 +132,7 @@ class ImportsPage(Page):
         for spec in KINDS[ImportKind(self.kind.value)].fields:
             found = auto_column(spec.name, self.columns)
             label = f"{spec.name} *" if spec.required else spec.name
-            pickers.append(pn.widgets.Select(name=label, options={none: "", **{c: c for c in self.columns}}, value=found or ""))
+            pickers.append(pn.widgets.Select(label=label, options={none: "", **{c: c for c in self.columns}}, value=found or ""))
         self.mapping.objects = [pn.GridBox(*pickers, ncols=4, sizing_mode="stretch_width")] if self.columns else []
 
     def chosen_mapping(self) -> dict[str, str]:

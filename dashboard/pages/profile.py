@@ -32,9 +32,9 @@ class ProfilePage(Page):
                 ]
             )
         )
-        self.current = pn.widgets.PasswordInput(name=tr("profile.current_password"))
-        self.new = pn.widgets.PasswordInput(name=tr("profile.new_password"))
-        self.change = pn.widgets.Button(name=tr("profile.change_password"), button_type="primary")
+        self.current = pn.widgets.PasswordInput(label=tr("profile.current_password"))
+        self.new = pn.widgets.PasswordInput(label=tr("profile.new_password"))
+        self.change = pn.widgets.Button(label=tr("profile.change_password"), color="primary")
         self.change.on_click(lambda _event: self.change_password())
         self.result = html_pane("")
         return [facts, pn.pane.Markdown(f"### {tr('profile.change_password')}"), self.current, self.new, self.change, self.result]

@@ -39,7 +39,7 @@ class SalesPage(Page):
         self.trend_chart = Chart(loading_text=loading)
         self.product_table = make_table(page_size=15)
         self.download = pn.widgets.FileDownload(
-            callback=self._products_csv, filename="top-products.csv", label=tr("sales.download"), button_type="default"
+            callback=self._products_csv, filename="top-products.csv", label=tr("sales.download"), color="default"
         )
         return [
             self.ctx.store.sales_filters(),
