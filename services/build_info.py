@@ -54,6 +54,8 @@ class BuildInfo(BaseModel):
     digest: str
     files: dict[str, str]
     origin: BuildOrigin = BuildOrigin.MANIFEST
+    manifest_error: str = ""
+    """Set when a manifest exists but cannot be read; verification then fails naming it."""
 
     @property
     def release(self) -> str:
@@ -77,6 +79,7 @@ class ProblemKind(StrEnum):
     CHANGED = "changed"
     MISSING = "missing"
     UNLISTED = "not in release"
+    UNREADABLE = "manifest unreadable"
     OUTSIDE = "imported from outside the release tree"
 
 
@@ -212,7 +215,12 @@ def write_manifest(path: Path = DEFAULT_MANIFEST, *, root: Path = SOURCE_ROOT, r
 @lru_cache(maxsize=1)
 def current_build() -> BuildInfo:
     """This process's release: the shipped manifest, or (in a checkout) the tree as it was at first call."""
-    return read_manifest() or compute_build()
+    try:
+        manifest = read_manifest()
+    except ManifestError as exc:
+        # Serve on, but loudly: verification reports the broken manifest, so readiness fails naming it.
+        return compute_build().model_copy(update={"manifest_error": str(exc)})
+    return manifest or compute_build()
 
 
 @dataclass(frozen=True)
@@ -247,6 +255,8 @@ def verify_sources(
     build = build or current_build()
     found = imported_sources(list(modules if modules is not None else sys.modules.values()), root)
     imported, problems = found.inside, list(found.outside)
+    if build.manifest_error:
+        problems.append(SourceProblem(path=f"services/{MANIFEST_NAME}", kind=ProblemKind.UNREADABLE))
     names = sorted(set(build.files) | set(imported))
     for name in names:
         expected = build.files.get(name)

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from db.engine import get_engine
-from services.build_info import ManifestError, current_build, verify_sources
+from services.build_info import current_build, verify_sources
 from services.cache import get_cache
 from services.cache_backends import BackendError
 from services.cli.output import fail, stdout
@@ -19,10 +19,7 @@ cache_app = typer.Typer(help="Manage the query cache.", no_args_is_help=True)
 
 def version() -> None:
     """Print the version, git revision, Alembic head and whether the sources match the release."""
-    try:
-        build = current_build()
-    except ManifestError as exc:
-        fail(str(exc), fix="rebuild the image or run `python -m services.build_info write`")
+    build = current_build()
     check = verify_sources(build)
     stdout.print(f"glance {build.version}")
     stdout.print(f"revision: {build.revision}")
@@ -30,6 +27,8 @@ def version() -> None:
     stdout.print(f"alembic head: {build.alembic_head}")
     stdout.print(f"digest: {build.digest}")
     stdout.print(f"sources: {check.describe()}")
+    if build.manifest_error:
+        stdout.print(f"manifest: {build.manifest_error}")
 
 
 def health(

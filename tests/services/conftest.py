@@ -224,27 +224,34 @@ class ServiceProcess:
                 self.process.wait(timeout=5)
 
 
-def start_sync(copy: SourceCopy, *, database_url: str, log_dir: Path) -> ServiceProcess:
-    """Start the sync service from `copy` on a free port and wait until it answers `/healthz`."""
+def start_service(
+    copy: SourceCopy, service: str, *, probe: str, database_url: str, log_dir: Path, timeout_s: float = 90
+) -> ServiceProcess:
+    """Start `glance serve <service>` from `copy` on a free port and wait until `probe` answers 200."""
     port = free_port()
-    log = log_dir / f"sync-{port}.log"
+    log = log_dir / f"{service}-{port}.log"
     process = subprocess.Popen(
-        [str(VENV_BIN / "python"), "-m", "services", "serve", "sync", "--port", str(port)],
+        [str(VENV_BIN / "python"), "-m", "services", "serve", service, "--port", str(port)],
         cwd=copy.root,
         env=copy.env(GLANCE_DATABASE_URL=database_url, GLANCE_DATA_DIR=str(log_dir / "data")),
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         text=True,
     )
-    service = ServiceProcess(process=process, base_url=f"http://127.0.0.1:{port}", log=log)
+    started = ServiceProcess(process=process, base_url=f"http://127.0.0.1:{port}", log=log)
 
     def answers() -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"sync service exited with {process.returncode}:\n{log.read_text()}")
+            raise AssertionError(f"{service} exited with {process.returncode}:\n{log.read_text()}")
         try:
-            return httpx.get(f"{service.base_url}/healthz", timeout=1).status_code == 200
+            return httpx.get(f"{started.base_url}{probe}", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
-    wait_for(answers, timeout_s=60, what="the sync service to answer /healthz")
-    return service
+    wait_for(answers, timeout_s=timeout_s, what=f"{service} to answer {probe}")
+    return started
+
+
+def start_sync(copy: SourceCopy, *, database_url: str, log_dir: Path) -> ServiceProcess:
+    """Start the sync service from `copy` and wait until it answers `/healthz`."""
+    return start_service(copy, "sync", probe="/healthz", database_url=database_url, log_dir=log_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.services.conftest import ServiceProcess, SourceCopy, VENV_BIN, free_port, start_sync, wait_for
+from tests.services.conftest import ServiceProcess, SourceCopy, start_service, start_sync
 
 pytestmark = pytest.mark.slow
 
@@ -82,37 +82,12 @@ def test_a_module_missing_from_the_release_fails_readiness_naming_it_without_a_c
     assert sync.process.poll() is None and httpx.get(f"{sync.base_url}/healthz", timeout=10).status_code == 200
 
 
-def _start_dashboard(copy: SourceCopy, *, database_url: str, log_dir: Path) -> ServiceProcess:
-    port = free_port()
-    log = log_dir / f"dashboard-{port}.log"
-    process = subprocess.Popen(
-        [str(VENV_BIN / "python"), "-m", "services", "serve", "dashboard", "--port", str(port)],
-        cwd=copy.root,
-        env=copy.env(GLANCE_DATABASE_URL=database_url, GLANCE_DATA_DIR=str(log_dir / "data")),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    service = ServiceProcess(process=process, base_url=f"http://127.0.0.1:{port}", log=log)
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"dashboard exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            return httpx.get(f"{service.base_url}/liveness", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(answers, timeout_s=90, what="the dashboard to answer /liveness")
-    return service
-
-
 def test_verify_deploy_passes_only_when_every_service_runs_the_expected_revision(
     release: SourceCopy, tmp_path: Path, services_started: list[ServiceProcess]
 ) -> None:
     sync = start_sync(release, database_url=_db_url(tmp_path), log_dir=tmp_path)
     services_started.append(sync)
-    dashboard = _start_dashboard(release, database_url=_db_url(tmp_path), log_dir=tmp_path)
+    dashboard = start_service(release, "dashboard", probe="/liveness", database_url=_db_url(tmp_path), log_dir=tmp_path)
     services_started.append(dashboard)
     dashboard_version = httpx.get(f"{dashboard.base_url}/version", timeout=10).json()
     assert dashboard_version["service"] == "dashboard" and dashboard_version["revision"] == _head(release)
@@ -131,3 +106,13 @@ def test_verify_deploy_passes_only_when_every_service_runs_the_expected_revision
     assert wrong.returncode == 1
     assert f"runs revision {_head(release)}, expected 0123456789ab" in wrong.stdout
     assert "deploy not verified" in wrong.stderr
+
+
+def test_a_corrupt_manifest_fails_readiness_naming_it_without_a_crash(
+    release: SourceCopy, tmp_path: Path, services_started: list[ServiceProcess]
+) -> None:
+    (release.root / "services" / "BUILD_INFO.json").write_text("{not json")
+    sync = start_sync(release, database_url=_db_url(tmp_path), log_dir=tmp_path)
+    services_started.append(sync)
+    ready = httpx.get(f"{sync.base_url}/readyz", timeout=10)
+    assert ready.status_code == 503 and "services/BUILD_INFO.json: manifest unreadable" in ready.text
