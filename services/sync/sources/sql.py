@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from db.engine import normalise_url
@@ -21,6 +21,7 @@ from services.sync.sources.secrets import resolve_secret
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 """`:since` for a source never pulled: everything."""
 _CHUNK_ROWS = 10_000
+_REFUSALS = ("authentication", "access denied", "does not exist", "unknown database", "permission denied")
 
 
 def fetch_sql(source: SqlSource, *, since: datetime | None, settings: Settings, batch: BatchFile) -> None:
@@ -31,21 +32,27 @@ def fetch_sql(source: SqlSource, *, since: datetime | None, settings: Settings, 
     def attempt() -> None:
         batch.reset()
         try:
-            with engine.connect() as connection:
-                result = connection.execution_options(stream_results=True).execute(
-                    text(source.query), {"since": since or NEVER} if ":since" in source.query else {}
-                )
-                header = list(result.keys())
-                for chunk in result.partitions(_CHUNK_ROWS):
-                    batch.add_rows(header, chunk)
-        except OperationalError as exc:
-            raise TransientPullError(f"source {source.name!r}: {_first_line(exc)}") from exc
+            connection = engine.connect()
+        except SQLAlchemyError as exc:
+            if _refused(exc):
+                raise PullError(f"source {source.name!r}: {_first_line(exc)}", fix="check the url and credentials") from exc
+            raise TransientPullError(f"source {source.name!r}: cannot connect: {_first_line(exc)}") from exc
+        try:
+            result = connection.execution_options(stream_results=True).execute(
+                text(source.query), {"since": since or NEVER} if ":since" in source.query else {}
+            )
+            header = list(result.keys())
+            for chunk in result.partitions(_CHUNK_ROWS):
+                batch.add_rows(header, chunk)
         except DBAPIError as exc:
+            # Only a dropped connection is worth another go; a bad query fails the same way every time.
             if exc.connection_invalidated:
-                raise TransientPullError(f"source {source.name!r}: {_first_line(exc)}") from exc
+                raise TransientPullError(f"source {source.name!r}: connection lost: {_first_line(exc)}") from exc
             raise PullError(f"source {source.name!r}: the query failed: {_first_line(exc)}", fix="correct the query") from exc
         except SQLAlchemyError as exc:
-            raise PullError(f"source {source.name!r}: {_first_line(exc)}", fix="correct the query") from exc
+            raise PullError(f"source {source.name!r}: the query failed: {_first_line(exc)}", fix="correct the query") from exc
+        finally:
+            connection.close()
 
     try:
         with_retries(attempt, policy=source.retry, what=source.name)
@@ -91,6 +98,12 @@ def _connect_args(url: URL, source: SqlSource) -> dict[str, Any]:
         case "sqlite":
             return {"timeout": connect}
     return {}
+
+
+def _refused(exc: SQLAlchemyError) -> bool:
+    """The server answered but said no (credentials, unknown database): retrying will not help."""
+    text_ = _first_line(exc).lower()
+    return any(word in text_ for word in _REFUSALS)
 
 
 def _first_line(exc: SQLAlchemyError) -> str:
