@@ -205,7 +205,9 @@ def read_manifest(path: Path = DEFAULT_MANIFEST) -> BuildInfo | None:
         raise ManifestError(f"{path} is not a valid build manifest: {exc.errors()[0]['msg']}") from exc
 
 
-def write_manifest(path: Path = DEFAULT_MANIFEST, *, root: Path = SOURCE_ROOT, revision: str | None = None) -> BuildInfo:
+def write_manifest(
+    path: Path = DEFAULT_MANIFEST, *, root: Path = SOURCE_ROOT, revision: str | None = None
+) -> BuildInfo:
     """Compute the build facts of `root` and write them to `path`."""
     build = compute_build(root, origin=BuildOrigin.MANIFEST, revision=revision)
     path.write_text(build.model_dump_json(indent=2) + "\n", encoding="utf-8")

@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 from db.data_version import current_data_version
 from services import metrics
 from services.build_info import current_build
-from services.cache_backends import KEY_PREFIX, Backend, BackendError, MemoryBackend, RedisBackend
+from services.cache_backends import (
+    KEY_PREFIX,
+    Backend,
+    BackendError,
+    MemoryBackend,
+    RedisBackend,
+)
 from services.cache_codec import CodecError, dumps, loads, params_hash
 from services.settings import Settings, get_settings
 

@@ -166,4 +166,3 @@ class RedisBackend:
             self._client.ping()
         except RedisError as exc:
             raise BackendError(f"redis unreachable: {exc}") from exc
-

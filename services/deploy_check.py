@@ -33,9 +33,15 @@ def check_service(*, service: str, url: str, expect_revision: str, timeout_s: fl
         response.raise_for_status()
         payload = VersionPayload.model_validate_json(response.content)
     except httpx.HTTPError as exc:
-        return ServiceReport(service=service, url=url, problems=[f"unreachable at {endpoint}: {exc or type(exc).__name__}"])
+        return ServiceReport(
+            service=service, url=url, problems=[f"unreachable at {endpoint}: {exc or type(exc).__name__}"]
+        )
     except ValidationError as exc:
-        return ServiceReport(service=service, url=url, problems=[f"{endpoint} did not answer a version payload: {exc.errors()[0]['msg']}"])
+        return ServiceReport(
+            service=service,
+            url=url,
+            problems=[f"{endpoint} did not answer a version payload: {exc.errors()[0]['msg']}"],
+        )
     problems: list[str] = []
     if not revision_matches(payload.revision, expect_revision):
         problems.append(f"runs revision {payload.revision}, expected {expect_revision}")

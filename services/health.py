@@ -163,7 +163,7 @@ def sources_check(check: SourceCheck | None = None) -> CheckResult:
 
 
 def readiness(*, engine: Engine, settings: Settings, cache: Cache, sources: SourceCheck | None = None) -> Readiness:
-    """Every readiness check: database, schema at head, Redis when configured, source digest (checked now unless given)."""
+    """Every readiness check: database, schema at head, Redis when configured, sources (checked now unless given)."""
     probe = probe_database(engine)
     checks = [*database_checks(probe), redis_check(cache, settings), sources_check(sources)]
     metrics.record_dependency("database", up=not probe.error)

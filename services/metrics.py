@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from services.build_info import BuildInfo
 
@@ -53,7 +59,12 @@ def record_build(*, service: str, build: BuildInfo, digest_ok: bool) -> None:
 def record_import(*, kind: str, status: str, inserted: int, updated: int, unchanged: int, rejected: int) -> None:
     """Count one finished import run and its rows."""
     IMPORTS.labels(kind=kind, status=status).inc()
-    for outcome, rows in (("inserted", inserted), ("updated", updated), ("unchanged", unchanged), ("rejected", rejected)):
+    for outcome, rows in (
+        ("inserted", inserted),
+        ("updated", updated),
+        ("unchanged", unchanged),
+        ("rejected", rejected),
+    ):
         IMPORT_ROWS.labels(kind=kind, outcome=outcome).inc(rows)
 
 

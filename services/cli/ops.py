@@ -49,7 +49,9 @@ def health(
 
 
 def verify_deploy(
-    expect_revision: str = typer.Option(..., "--expect-revision", help="The git commit (7+ hex digits) every service must run."),
+    expect_revision: str = typer.Option(
+        ..., "--expect-revision", help="The git commit (7+ hex digits) every service must run."
+    ),
     sync: str | None = typer.Option(None, "--sync", help="Sync service base URL (default: GLANCE_SYNC_URL)."),
     dashboard: str | None = typer.Option(None, "--dashboard", help="Dashboard base URL (default: from settings)."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds to wait for each service."),
@@ -77,7 +79,9 @@ def verify_deploy(
 def _print_reports(reports: list[ServiceReport]) -> None:
     table = Table("service", "url", "revision", "result")
     for report in reports:
-        table.add_row(report.service, report.url, report.revision or "-", "ok" if report.ok else "; ".join(report.problems))
+        table.add_row(
+            report.service, report.url, report.revision or "-", "ok" if report.ok else "; ".join(report.problems)
+        )
     stdout.print(table)
 
 

@@ -1,4 +1,4 @@
-"""The build manifest proves which code runs: per-file hashes, git revision, and a check that names each differing file."""
+"""The build manifest proves which code runs: per-file hashes, git revision, a check naming each differing file."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from tests.services.conftest import SourceCopy
 
 
 def _head(copy: SourceCopy) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=copy.root, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=copy.root, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_the_manifest_records_the_commit_per_file_hashes_and_their_digest(source_copy: SourceCopy) -> None:

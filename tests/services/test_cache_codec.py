@@ -39,8 +39,15 @@ def _scorecard() -> Scorecard:
         spark=(SparkPoint(day=date(2025, 3, 1), value=Decimal("0.1")), SparkPoint(day=date(2025, 3, 2), value=None)),
     )
     health = Health(
-        status=Status.WATCH, total=8, on_track=5, watch=2, off_track=1, no_target=0,
-        offenders=(Offender(metric=Metric.OPEX, label="Operating expenses", status=Status.OFF_TRACK, territories=("UK", "DE")),),
+        status=Status.WATCH,
+        total=8,
+        on_track=5,
+        watch=2,
+        off_track=1,
+        no_target=0,
+        offenders=(
+            Offender(metric=Metric.OPEX, label="Operating expenses", status=Status.OFF_TRACK, territories=("UK", "DE")),
+        ),
     )
     return Scorecard(period=period, prior_period=period.previous(), territory=None, cards=(card,), health=health)
 
@@ -78,7 +85,7 @@ class NotRegistered:
 
 def test_an_unregistered_type_is_refused_when_caching() -> None:
     with pytest.raises(CodecError, match="not a registered cache type"):
-        dumps(NotRegistered(Decimal("1")))
+        dumps(NotRegistered(Decimal(1)))
 
 
 def test_floats_are_refused_so_money_never_turns_into_floats() -> None:

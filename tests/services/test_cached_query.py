@@ -24,7 +24,12 @@ def fresh_cache(glance_env: Settings) -> Iterator[None]:
 
 def _uk_revenue(session: Session) -> Decimal:
     breakdown = cached_query(
-        session, "sales_breakdown", queries.sales_breakdown, by="territory", start=date(2025, 1, 1), end=date(2025, 1, 31)
+        session,
+        "sales_breakdown",
+        queries.sales_breakdown,
+        by="territory",
+        start=date(2025, 1, 1),
+        end=date(2025, 1, 31),
     )
     return next(row.net_revenue for row in breakdown.rows if row.key == "UK")
 

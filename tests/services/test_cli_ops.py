@@ -17,7 +17,9 @@ def _db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'glance.db'}"
 
 
-def test_health_exits_zero_when_ready_and_one_naming_the_schema_when_not(source_copy: SourceCopy, tmp_path: Path) -> None:
+def test_health_exits_zero_when_ready_and_one_naming_the_schema_when_not(
+    source_copy: SourceCopy, tmp_path: Path
+) -> None:
     assert source_copy.run("-m", "services.build_info", "write").returncode == 0
     empty = source_copy.run("-m", "services", "health", GLANCE_DATABASE_URL=_db_url(tmp_path))
     assert empty.returncode == 1
@@ -40,7 +42,7 @@ def test_cache_clear_removes_the_shared_entries(redis_server: RedisProcess, sour
     cache = Cache(Settings(redis_url=redis_server.url), digest="e" * 64)
     for territory in ("UK", "DE"):
         params = {"period": Period(date(2025, 1, 1), date(2025, 1, 31)), "territory": territory}
-        cache.get_or_compute("scorecard", params, lambda: territory, data_version=1)
+        cache.get_or_compute("scorecard", params, lambda t=territory: t, data_version=1)
     result = source_copy.run("-m", "services", "cache", "clear", GLANCE_REDIS_URL=redis_server.url)
     assert result.returncode == 0, result.stderr
     assert "2 entries removed" in result.stdout

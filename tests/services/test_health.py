@@ -14,7 +14,13 @@ from db.engine import make_engine
 from db.migrate import alembic_config, head_revision, upgrade
 from services.build_info import SourceCheck
 from services.cache import Cache
-from services.health import CheckState, ReadyState, readiness, version_payload
+from services.health import (
+    CheckResult,
+    CheckState,
+    ReadyState,
+    readiness,
+    version_payload,
+)
 from services.settings import Settings
 from tests.services.conftest import PostgresCluster, RedisProcess
 
@@ -49,7 +55,7 @@ def engine(empty_db: Engine) -> Engine:
     return empty_db
 
 
-def _check(result_checks: list, name: str):  # noqa: ANN202 - a test lookup
+def _check(result_checks: list[CheckResult], name: str) -> CheckResult:
     return next(check for check in result_checks if check.name == name)
 
 

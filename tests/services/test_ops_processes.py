@@ -1,4 +1,4 @@
-"""Services started as real processes from a copy of a release: readiness names changed or missing code, deploys verify."""
+"""Services run from a copy of a release: readiness names changed or missing code; deploys verify."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.services.conftest import ServiceProcess, SourceCopy, start_service, start_sync
+from tests.services.conftest import (
+    PostgresCluster,
+    ServiceProcess,
+    SourceCopy,
+    start_service,
+    start_sync,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +43,9 @@ def services_started(tmp_path: Path) -> Iterator[list[ServiceProcess]]:
 
 
 def _head(copy: SourceCopy) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=copy.root, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=copy.root, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_a_clean_release_is_ready_and_reports_its_revision(
@@ -95,8 +103,15 @@ def test_verify_deploy_passes_only_when_every_service_runs_the_expected_revision
 
     def verify(revision: str) -> subprocess.CompletedProcess[str]:
         return release.run(
-            "-m", "services", "verify-deploy", "--expect-revision", revision,
-            "--sync", sync.base_url, "--dashboard", dashboard.base_url,
+            "-m",
+            "services",
+            "verify-deploy",
+            "--expect-revision",
+            revision,
+            "--sync",
+            sync.base_url,
+            "--dashboard",
+            dashboard.base_url,
         )
 
     good = verify(_head(release)[:12])
@@ -116,3 +131,23 @@ def test_a_corrupt_manifest_fails_readiness_naming_it_without_a_crash(
     services_started.append(sync)
     ready = httpx.get(f"{sync.base_url}/readyz", timeout=10)
     assert ready.status_code == 503 and "services/BUILD_INFO.json: manifest unreadable" in ready.text
+
+
+def test_sync_readiness_follows_postgres_down_and_back_without_a_restart(
+    release: SourceCopy, tmp_path: Path, services_started: list[ServiceProcess], running_pg_cluster: PostgresCluster
+) -> None:
+    url = running_pg_cluster.create_database(f"sync_{tmp_path.name[-12:].replace('-', '_')}")
+    assert release.run("-m", "services", "db", "upgrade", GLANCE_DATABASE_URL=url).returncode == 0
+    sync = start_sync(release, database_url=url, log_dir=tmp_path)
+    services_started.append(sync)
+    assert httpx.get(f"{sync.base_url}/readyz", timeout=10).status_code == 200
+
+    running_pg_cluster.stop()
+    down = httpx.get(f"{sync.base_url}/readyz", timeout=10)
+    assert down.status_code == 503 and "database" in down.json()["failing"]
+    assert "database unavailable" in down.text
+
+    running_pg_cluster.start()
+    back = httpx.get(f"{sync.base_url}/readyz", timeout=10)
+    assert back.status_code == 200, back.text
+    assert sync.process.poll() is None

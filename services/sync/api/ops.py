@@ -12,7 +12,13 @@ from fastapi.responses import JSONResponse
 from db.engine import get_engine
 from services import metrics
 from services.cache import get_cache
-from services.health import Readiness, VersionPayload, readiness, startup_check, version_payload
+from services.health import (
+    Readiness,
+    VersionPayload,
+    readiness,
+    startup_check,
+    version_payload,
+)
 from services.settings import get_settings
 
 SERVICE = "sync"
