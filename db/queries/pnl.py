@@ -55,7 +55,7 @@ class PnlReport:
     start: date
     end: date
     territory: str | None
-    rows: list[PnlRow]
+    rows: tuple[PnlRow, ...]
     total: PnlRow
 
 
@@ -90,7 +90,7 @@ def pnl_report(
         cogs=sales.total.cogs,
         opex=sum(opex.values(), ZERO),
     )
-    return PnlReport(by=dimension, start=start, end=end, territory=territory, rows=rows, total=total)
+    return PnlReport(by=dimension, start=start, end=end, territory=territory, rows=tuple(rows), total=total)
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class Breakdown:
     by: Dimension
     start: date
     end: date
-    rows: list[BreakdownRow]
+    rows: tuple[BreakdownRow, ...]
     total: BreakdownRow
 
 
@@ -121,7 +121,7 @@ def sales_breakdown(
     total = BreakdownRow(
         key="total", net_revenue=totals.net_revenue, cogs=totals.cogs, units=totals.units, orders=totals.orders
     )
-    return Breakdown(by=dimension, start=start, end=end, rows=rows, total=total)
+    return Breakdown(by=dimension, start=start, end=end, rows=tuple(rows), total=total)
 
 
 def _key_text(key: object) -> str:

@@ -206,10 +206,10 @@ def test_empty_database_has_no_data_rather_than_an_error(session: Session) -> No
 
     assert card.health.status is queries.Status.NO_DATA
     assert all(c.value is None for c in card.cards)
-    assert queries.sales_breakdown(session, by="territory", start=JAN[0], end=JAN[1]).rows == []
+    assert queries.sales_breakdown(session, by="territory", start=JAN[0], end=JAN[1]).rows == ()
 
 
 def test_period_of_a_custom_range_compares_with_the_range_before(session: Session) -> None:
     assert Period(date(2025, 5, 10), date(2025, 5, 20)).previous() == Period(date(2025, 4, 29), date(2025, 5, 9))
     assert queries.period_for("ytd", today=date(2025, 3, 31)).previous().start == date(2024, 1, 1)
-    assert queries.period_for("qtd", today=date(2025, 2, 14)).previous() .start == date(2024, 10, 1)
+    assert queries.period_for("qtd", today=date(2025, 2, 14)).previous().start == date(2024, 10, 1)
