@@ -153,6 +153,12 @@ def run_import(
             log.error("import failed", run_id=report.run_id, error=str(exc))
             message = f"the import failed and nothing was stored: {type(exc).__name__}: {str(exc).splitlines()[0]}"
             _finish(session, report, clock, status=RunStatus.failed, message=message, held=[])
+        except Exception as exc:
+            # A bug, not bad input: record the run as failed so it is never left "running", then raise.
+            session.rollback()
+            message = f"the import failed on an internal error and nothing was stored: {type(exc).__name__}: {exc}"
+            _finish(session, report, clock, status=RunStatus.failed, message=message, held=[])
+            raise
         finally:
             _release_run_lock(connection, report.run_id)
     return report

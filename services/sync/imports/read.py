@@ -226,8 +226,11 @@ def _open_csv(path: Path, sample: str, encoding: str) -> TableFile:
     if len(sample.encode()) >= _SAMPLE_BYTES - 4 and len(lines) > 1:
         lines = lines[:-1]  # the last line of a cut sample may be partial
     text = "".join(lines)
-    delimiter = _sniff_delimiter(text)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        delimiter = _sniff_delimiter(text)
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise ImportRefusedError(f"the header cannot be read as CSV ({exc})", fix="export the file again as CSV") from exc
     columns = [name.strip() or f"column {i + 1}" for i, name in enumerate(header)]
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
@@ -242,7 +245,7 @@ def _sniff_delimiter(text: str) -> str:
     """The candidate that splits the header into most columns and every sampled row alike."""
     best, best_score = ",", (-1.0, 0)
     for delimiter in _DELIMITERS:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[:200]
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[:200]
         rows = [r for r in rows if r]
         if not rows or len(rows[0]) < 2:
             continue
