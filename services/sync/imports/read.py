@@ -230,7 +230,9 @@ def _open_csv(path: Path, sample: str, encoding: str) -> TableFile:
         delimiter = _sniff_delimiter(text)
         header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     except csv.Error as exc:
-        raise ImportRefusedError(f"the header cannot be read as CSV ({exc})", fix="export the file again as CSV") from exc
+        raise ImportRefusedError(
+            f"the header cannot be read as CSV ({exc})", fix="export the file again as CSV"
+        ) from exc
     columns = [name.strip() or f"column {i + 1}" for i, name in enumerate(header)]
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:

@@ -8,7 +8,7 @@ import socket
 from collections.abc import Iterator
 
 import polars as pl
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from db.data_version import current_data_version
@@ -175,8 +175,3 @@ def _alive(session: Session, run: ImportRun) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def count_runs(session: Session) -> int:
-    """How many import runs are recorded."""
-    return session.execute(select(func.count()).select_from(ImportRun)).scalar_one()
