@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import structlog
 from alembic.runtime.migration import MigrationContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from db.types import utcnow
 from services import metrics
 from services.build_info import BuildOrigin, SourceCheck, current_build, verify_sources
 from services.cache import Cache
+from services.freshness import FreshnessItem, freshness_now
 from services.settings import Settings
 
 PROCESS_STARTED = utcnow()
@@ -85,6 +86,9 @@ class Readiness(BaseModel):
     status: ReadyState
     failing: list[str]
     checks: list[CheckResult]
+    freshness: list[FreshnessItem] = Field(
+        default_factory=list, description="newest data age per import kind and source; stale never fails readiness"
+    )
 
     @property
     def ready(self) -> bool:
@@ -176,7 +180,8 @@ def readiness(*, engine: Engine, settings: Settings, cache: Cache, sources: Sour
         status = ReadyState.MIGRATING
     else:
         status = ReadyState.UNAVAILABLE
-    return Readiness(status=status, failing=failing, checks=checks)
+    freshness = freshness_now(engine, settings=settings) if probe.schema is not None and probe.schema.at_head else []
+    return Readiness(status=status, failing=failing, checks=checks, freshness=freshness)
 
 
 class VersionPayload(BaseModel):

@@ -5,15 +5,20 @@ Each process has its own registry contents; the `service` label on build info sa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     Counter,
     Gauge,
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from services.build_info import BuildInfo
 
@@ -41,6 +46,64 @@ BUILD = Gauge(
     "The running release (always 1; the labels carry the facts).",
     ["service", "version", "revision", "alembic_head", "digest", "digest_ok"],
 )
+
+
+SOURCE_PULLS = Counter(
+    "glance_source_pulls_total", "Source pulls finished, by source and outcome.", ["source", "status"]
+)
+
+
+class FreshnessSample(Protocol):
+    """What the freshness gauges read from each import kind or source."""
+
+    subject: str
+    name: str
+    age_s: float | None
+    expected_s: float | None
+    stale: bool
+
+
+class _FreshnessCollector(Collector):
+    """Reads data freshness at scrape time, so the age is never frozen between checks."""
+
+    def __init__(self, provider: Callable[[], Iterable[FreshnessSample]]) -> None:
+        self.provider = provider
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        """The families without samples, so registering does not query the database."""
+        labels = ["subject", "name"]
+        return [
+            GaugeMetricFamily("glance_data_age_seconds", "Age of the newest imported data.", labels=labels),
+            GaugeMetricFamily("glance_data_expected_age_seconds", "Expected freshness.", labels=labels),
+            GaugeMetricFamily("glance_data_stale", "1 when the newest data is older than expected.", labels=labels),
+        ]
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        age, expected, stale = self.describe()
+        for item in self.provider():
+            if item.age_s is not None:
+                age.add_metric([item.subject, item.name], item.age_s)
+            if item.expected_s is not None:
+                expected.add_metric([item.subject, item.name], item.expected_s)
+            stale.add_metric([item.subject, item.name], 1 if item.stale else 0)
+        yield from (age, expected, stale)
+
+
+_freshness: list[_FreshnessCollector] = []
+
+
+def register_freshness(provider: Callable[[], Iterable[FreshnessSample]]) -> None:
+    """Expose data freshness from `provider` at `/metrics` (replacing any earlier provider)."""
+    while _freshness:
+        REGISTRY.unregister(_freshness.pop())
+    collector = _FreshnessCollector(provider)
+    REGISTRY.register(collector)
+    _freshness.append(collector)
+
+
+def record_pull(*, source: str, status: str) -> None:
+    """Count one finished source pull."""
+    SOURCE_PULLS.labels(source=source, status=status).inc()
 
 
 def record_build(*, service: str, build: BuildInfo, digest_ok: bool) -> None:

@@ -8,12 +8,13 @@ from services import __version__
 from services.settings import Settings, get_settings
 from services.sync.api import ops
 from services.sync.api.imports import router as imports_router
+from services.sync.scheduler import with_scheduled_work
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the sync service app; routers register here."""
     settings = settings or get_settings()
-    app = FastAPI(title="Glance sync service", version=__version__, lifespan=ops.lifespan)
+    app = FastAPI(title="Glance sync service", version=__version__, lifespan=with_scheduled_work(ops.lifespan))
     app.state.settings = settings
     app.include_router(imports_router)
     ops.install(app)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.data_version import current_data_version
 from db.types import utcnow
+from services import metrics
 from services.settings import Settings
 from services.sync.imports import ImportReport, RunStatus, run_import
 from services.sync.imports.runs import save_report, start_run
@@ -98,6 +99,7 @@ def pull_source(
         consecutive_failures=state.consecutive_failures,
         reports=reports,
     )
+    metrics.record_pull(source=source.name, status=result.status.value)
     log.info("pull finished", source=source.name, status=result.status.value, message=result.message)
     return result
 
