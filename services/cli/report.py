@@ -19,6 +19,7 @@ from sqlmodel import Session
 from db import queries
 from db.data_version import current_data_version
 from db.engine import get_engine
+from services.cache import cached_query
 from services.cli.output import fail, stdout
 from services.settings import get_settings
 
@@ -79,10 +80,10 @@ def _emit(payload: dict[str, Any], columns: list[str], rows: list[dict[str, Any]
     elif fmt is Format.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        for row in [*rows, payload["total"]]:
+        for row in [*rows, payload["total"]] if payload["total"] else rows:
             writer.writerow({k: _text(v) for k, v in row.items()})
     else:
-        table = Table(title=title, show_footer=True)
+        table = Table(title=title, show_footer=bool(payload["total"]))
         total = payload["total"]
         for column in columns:
             numeric = column != "key"
@@ -128,8 +129,14 @@ def sales(
     """Net revenue, COGS, gross margin, units and orders by one dimension."""
     with _session() as session:
         first, last = _range(session, start, end)
-        result = queries.sales_breakdown(
-            session, by=by.value, start=first, end=last, filters=queries.Filters(territory=territory)
+        result = cached_query(
+            session,
+            "sales_breakdown",
+            queries.sales_breakdown,
+            by=queries.Dimension(by.value),
+            start=first,
+            end=last,
+            filters=queries.Filters(territory=territory),
         )
         version = current_data_version(session)
     rows = [_sales_row(row) for row in result.rows]
@@ -171,7 +178,15 @@ def pnl(
     """Profit and loss: revenue, COGS, gross margin, operating expenses, operating profit."""
     with _session() as session:
         first, last = _range(session, start, end)
-        result = queries.pnl_report(session, by=by.value, start=first, end=last, territory=territory)
+        result = cached_query(
+            session,
+            "pnl_report",
+            queries.pnl_report,
+            by=queries.PnlDimension(by.value),
+            start=first,
+            end=last,
+            territory=territory,
+        )
         version = current_data_version(session)
     rows = [_pnl_row(row) for row in result.rows]
     payload = {
@@ -208,8 +223,14 @@ def kpis(
         chosen = queries.period_for(period, today=today or date.today())
     settings = get_settings()
     with _session() as session:
-        card = queries.scorecard(
-            session, period=chosen, territory=territory, thresholds=settings.health_thresholds, with_spark=False
+        card = cached_query(
+            session,
+            "scorecard",
+            queries.scorecard,
+            period=chosen,
+            territory=territory,
+            thresholds=settings.health_thresholds,
+            with_spark=False,
         )
         version = current_data_version(session)
     rows = [
@@ -234,7 +255,7 @@ def kpis(
         "status": card.health.status.value,
         "headline": card.health.headline(),
         "rows": rows,
-        "total": {"key": "health", "label": card.health.headline()},
+        "total": {},
     }
     if fmt is Format.table:
         stdout.print(card.health.headline())
