@@ -14,8 +14,9 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
-from db.engine import make_engine
+from db.engine import get_engine, make_engine
 from db.migrate import head_revision, upgrade
 from db.queries import Dimension, PnlDimension, budget_vs_actual, opex_by_category, pnl_report, sales_breakdown
 from services.backup import (
@@ -25,6 +26,7 @@ from services.backup import (
     prune_backups,
     restore_backup,
 )
+from services.cli.main import app
 from services.settings import Settings
 from services.sync.imports import run_import
 from tests.conftest import PG_ADMIN_URL
@@ -181,3 +183,20 @@ def test_prune_keeps_the_newest_of_each_recent_day_and_week(tmp_path: Path) -> N
 def test_prune_refuses_to_keep_nothing(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="delete every backup"):
         prune_backups(tmp_path, daily=0, weekly=0)
+
+
+def test_the_backup_commands_create_refuse_without_force_and_restore(glance_env: Settings, tmp_path: Path) -> None:
+    runner = CliRunner()
+    load_business(get_engine(), tmp_path, glance_env)
+
+    created = runner.invoke(app, ["backup", "create"])
+    archive = created.output.strip().splitlines()[-1]
+    listed = runner.invoke(app, ["backup", "list"])
+    refused = runner.invoke(app, ["backup", "restore", archive])
+    restored = runner.invoke(app, ["backup", "restore", archive, "--force"])
+
+    assert created.exit_code == 0 and Path(archive).is_file()
+    assert "yes" in listed.output
+    assert refused.exit_code == 1 and "--force" in refused.output
+    assert restored.exit_code == 0, restored.output
+    assert restored.output.strip().splitlines()[-1] == "data version 1"
