@@ -89,7 +89,9 @@ def create_backup(engine: Engine, *, directory: Path, settings: Settings) -> Bac
     """Write a new archive of the whole database and its checksum file into `directory`."""
     revision = current_revision(engine)
     if revision is None:
-        raise BackupError("the database is empty (no schema); there is nothing to back up", fix="run `glance db upgrade`")
+        raise BackupError(
+            "the database is empty (no schema); there is nothing to back up", fix="run `glance db upgrade`"
+        )
     with Session(engine) as session:
         # Read before the dump starts: an import committing meanwhile is in the archive, not in the name.
         data_version = current_data_version(session)
@@ -104,7 +106,11 @@ def create_backup(engine: Engine, *, directory: Path, settings: Settings) -> Bac
     partial = directory / f".{name}.partial"
     try:
         if backend == "postgresql":
-            _run([_pg_tool("pg_dump", settings), "-Fc", "--no-owner", "--no-privileges", "-f", str(partial)], engine, settings)
+            _run(
+                [_pg_tool("pg_dump", settings), "-Fc", "--no-owner", "--no-privileges", "-f", str(partial)],
+                engine,
+                settings,
+            )
         else:
             _sqlite_copy(Path(engine.url.database or ""), partial)
         checksum = _sha256(partial)
@@ -150,7 +156,9 @@ def verify_backup(path: Path) -> BackupInfo:
     if not path.is_file():
         raise BackupError(f"{path} does not exist", fix="see `glance backup list`")
     if not info.checksum_path.is_file():
-        raise BackupError(f"{info.checksum_path.name} is missing, so {path.name} cannot be verified", fix="copy it beside the archive")
+        raise BackupError(
+            f"{info.checksum_path.name} is missing, so {path.name} cannot be verified", fix="copy it beside the archive"
+        )
     expected = info.checksum_path.read_text(encoding="utf-8").split()[0].lower()
     if _sha256(path) != expected:
         raise BackupError(
@@ -165,7 +173,10 @@ def restore_backup(engine: Engine, *, path: Path, force: bool, settings: Setting
     info = verify_backup(path)
     backend = engine.dialect.name
     if info.backend != backend:
-        raise BackupError(f"{path.name} is a {info.backend} backup but the database is {backend}", fix="restore it into a database of its kind")
+        raise BackupError(
+            f"{path.name} is a {info.backend} backup but the database is {backend}",
+            fix="restore it into a database of its kind",
+        )
     if not SchemaStatus(code_head=head_revision(), database=info.revision).known_revision:
         raise BackupError(
             f"{path.name} holds schema {info.revision}, which this release does not know (newer release?)",
@@ -219,7 +230,9 @@ def _pg_tool(name: str, settings: Settings) -> str:
     candidates = [Path(settings.pg_bin_dir) / name] if settings.pg_bin_dir else []
     found = shutil.which(name)
     candidates += [Path(found)] if found else []
-    candidates += sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]), reverse=True)
+    candidates += sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]), reverse=True
+    )
     for candidate in candidates:
         if candidate.is_file():
             return str(candidate)
@@ -230,7 +243,12 @@ def _libpq_env(engine: Engine, settings: Settings) -> dict[str, str]:
     """Connection settings for pg_dump/psql as libpq variables (the password never on a command line)."""
     url: URL = engine.url
     env = {**os.environ, "PGCONNECT_TIMEOUT": str(settings.db_connect_timeout_s), "PGDATABASE": url.database or ""}
-    for variable, value in (("PGHOST", url.host), ("PGPORT", url.port), ("PGUSER", url.username), ("PGPASSWORD", url.password)):
+    for variable, value in (
+        ("PGHOST", url.host),
+        ("PGPORT", url.port),
+        ("PGUSER", url.username),
+        ("PGPASSWORD", url.password),
+    ):
         if value:
             env[variable] = str(value)
     return env
@@ -252,7 +270,11 @@ def _pg_restore(engine: Engine, path: Path, settings: Settings) -> None:
         # The whole script is written out first: psql fed from a pipe that broke midway would
         # commit the part it had read.
         script = Path(scratch) / "restore.sql"
-        _run([_pg_tool("pg_restore", settings), "--no-owner", "--no-privileges", "-f", str(script), str(path)], engine, settings)
+        _run(
+            [_pg_tool("pg_restore", settings), "--no-owner", "--no-privileges", "-f", str(script), str(path)],
+            engine,
+            settings,
+        )
         _run(
             [
                 _pg_tool("psql", settings),

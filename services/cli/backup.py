@@ -16,7 +16,9 @@ from services.cli.output import fail, stderr, stdout
 from services.settings import get_settings
 
 app = typer.Typer(help="Back up, list, restore and prune database backups.", no_args_is_help=True)
-DirOpt = Annotated[Path | None, typer.Option("--dir", help="Backup folder (default: GLANCE_BACKUP_DIR or <data dir>/backups).")]
+DirOpt = Annotated[
+    Path | None, typer.Option("--dir", help="Backup folder (default: GLANCE_BACKUP_DIR or <data dir>/backups).")
+]
 
 
 @app.command("create")

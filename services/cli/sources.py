@@ -42,7 +42,9 @@ def list_sources(output: FormatOpt = OutputFormat.table) -> None:
             states = all_states(session)
     except SQLAlchemyError as exc:
         fail(f"cannot read source states: {str(exc).splitlines()[0]}", fix="run `glance db upgrade`")
-    ages = {item.name: item for item in freshness_now(get_engine(), settings=get_settings()) if item.subject == "source"}
+    ages = {
+        item.name: item for item in freshness_now(get_engine(), settings=get_settings()) if item.subject == "source"
+    }
     rows = []
     for source in sources.sources:
         state, age = states.get(source.name), ages.get(source.name)
@@ -66,14 +68,23 @@ def list_sources(output: FormatOpt = OutputFormat.table) -> None:
     for row in rows:
         age_text = f"{row['data_age_h']} h" if row["data_age_h"] is not None else "-"
         table.add_row(
-            row["name"], row["kind"], row["target"], row["schedule"], row["last_success"] or "never",
-            str(row["failures_in_a_row"]), age_text, "STALE" if row["stale"] else "",
+            row["name"],
+            row["kind"],
+            row["target"],
+            row["schedule"],
+            row["last_success"] or "never",
+            str(row["failures_in_a_row"]),
+            age_text,
+            "STALE" if row["stale"] else "",
         )
     stdout.print(table)
 
 
 @app.command("pull")
-def pull(name: Annotated[str, typer.Argument(help="The source's name (see `glance sources list`).")], output: FormatOpt = OutputFormat.table) -> None:
+def pull(
+    name: Annotated[str, typer.Argument(help="The source's name (see `glance sources list`).")],
+    output: FormatOpt = OutputFormat.table,
+) -> None:
     """Pull one source now; exit 1 when the pull failed."""
     settings = get_settings()
     sources = _sources()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -22,10 +23,10 @@ from db.models import ImportRun
 from db.types import utcnow
 from services.alerts import check_alerts
 from services.settings import Settings
+from services.sync.imports import run_import
 from services.sync.sources import SourcesFile
 from services.sync.sources.state import record_failure, record_success
 from tests.sync.conftest import sales_rows, write_csv
-from services.sync.imports import run_import
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Mailbox:
     port: int = 0
     subjects: list[str] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.subjects.append(str(message_from_bytes(envelope.content)["Subject"]))
         return "250 OK"
 
@@ -61,7 +62,7 @@ def webhook() -> Iterator[Webhook]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             if hook.status == 200:
                 hook.received.append(json.loads(body))
@@ -84,6 +85,8 @@ def mailbox() -> Iterator[Mailbox]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         box.port = probe.getsockname()[1]
+    # aiosmtpd logs each connection from its own thread, possibly after pytest closed the captured stream.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
     yield box
@@ -146,7 +149,9 @@ def test_stale_data_alerts_and_fresh_data_resolves(
         conn.execute(update(ImportRun).values(finished_at=utcnow() - timedelta(hours=3)))
 
     check(backend_engine, settings)
-    run_import(backend_engine, kind="sales", file=write_csv(tmp_path / "b.csv", sales_rows(3, start=9)), settings=settings)
+    run_import(
+        backend_engine, kind="sales", file=write_csv(tmp_path / "b.csv", sales_rows(3, start=9)), settings=settings
+    )
     check(backend_engine, settings)
 
     assert len(webhook.texts) == 2
@@ -160,9 +165,17 @@ def test_an_import_rejecting_too_many_rows_alerts_until_a_clean_one(
     rows = sales_rows(5)
     rows[1]["units"] = "many"
     rows[3]["order_date"] = "someday"
-    run_import(backend_engine, kind="sales", file=write_csv(tmp_path / "bad.csv", rows), source="shop", settings=alert_settings)
+    run_import(
+        backend_engine, kind="sales", file=write_csv(tmp_path / "bad.csv", rows), source="shop", settings=alert_settings
+    )
     check(backend_engine, alert_settings)
-    run_import(backend_engine, kind="sales", file=write_csv(tmp_path / "ok.csv", sales_rows(5)), source="shop", settings=alert_settings)
+    run_import(
+        backend_engine,
+        kind="sales",
+        file=write_csv(tmp_path / "ok.csv", sales_rows(5)),
+        source="shop",
+        settings=alert_settings,
+    )
     check(backend_engine, alert_settings)
 
     assert len(webhook.texts) == 2

@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 from services.sync.sources.errors import PullError
@@ -36,7 +35,7 @@ class BatchFile:
     def __enter__(self) -> BatchFile:
         return self
 
-    def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._handle.close()
         self.path.unlink(missing_ok=True)
 

@@ -128,7 +128,9 @@ class HttpSource(SourceBase):
     kind: Literal["http"]
     url: str = Field(pattern=r"^https?://")
     format: Literal["csv", "json"] = "json"
-    records: str | None = Field(default=None, description="dotted path to the rows in a JSON page; none: the page is a list")
+    records: str | None = Field(
+        default=None, description="dotted path to the rows in a JSON page; none: the page is a list"
+    )
     params: dict[str, str] = Field(default_factory=dict)
     auth: Annotated[BearerAuth | BasicAuth, Field(discriminator="type")] | None = None
     pagination: Annotated[LinkPagination | CursorPagination | PagePagination, Field(discriminator="type")] | None = None
@@ -201,7 +203,9 @@ def load_sources(path: Path | None) -> SourcesFile:
     except yaml.YAMLError as exc:
         raise SourceConfigError(f"{path} is not valid YAML: {exc}", fix="correct the YAML syntax") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("sources", []), list):
-        raise SourceConfigError(f"{path} must hold a mapping with a `sources:` list", fix="see the example in the README")
+        raise SourceConfigError(
+            f"{path} must hold a mapping with a `sources:` list", fix="see the example in the README"
+        )
     for index, entry in enumerate(raw.get("sources", [])):
         name = entry.get("name", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
         for field in literal_secrets(entry):

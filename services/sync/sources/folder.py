@@ -20,7 +20,9 @@ DONE, FAILED = "done", "failed"
 def waiting_files(source: FolderSource) -> list[Path]:
     """Files ready to import: matching the pattern, not hidden, unchanged for `settle_s`, oldest name first."""
     if not source.path.is_dir():
-        raise PullError(f"source {source.name!r}: the folder {source.path} does not exist", fix="create it or correct path")
+        raise PullError(
+            f"source {source.name!r}: the folder {source.path} does not exist", fix="create it or correct path"
+        )
     settled_before = time.time() - source.settle_s
     return sorted(
         file

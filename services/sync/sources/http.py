@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,7 +45,9 @@ def fetch_http(source: HttpSource, *, since: datetime | None, settings: Settings
         if pagination.size_param and pagination.size:
             params[pagination.size_param] = str(pagination.size)
     request: _Request | None = _Request(url=source.url, params=params)
-    with httpx.Client(timeout=timeout, auth=_basic_auth(source, settings), headers=_headers(source, settings)) as client:
+    with httpx.Client(
+        timeout=timeout, auth=_basic_auth(source, settings), headers=_headers(source, settings)
+    ) as client:
         page = 0
         while request is not None:
             page += 1
@@ -55,7 +58,7 @@ def fetch_http(source: HttpSource, *, since: datetime | None, settings: Settings
                 )
             current = request
             response = with_retries(
-                lambda: _get(client, current, source=source.name),
+                functools.partial(_get, client, current, source=source.name),
                 policy=source.retry,
                 what=f"{source.name} page {page}",
             )

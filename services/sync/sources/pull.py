@@ -168,7 +168,12 @@ def record_run(
     """Record a pull that never reached the pipeline (failed fetch, nothing new) as an import run."""
     with Session(engine) as session:
         run = start_run(
-            session, kind=source.target, source=source.name, filename=filename, file_sha256="", requested_by=requested_by
+            session,
+            kind=source.target,
+            source=source.name,
+            filename=filename,
+            file_sha256="",
+            requested_by=requested_by,
         )
         report = ImportReport(
             run_id=run.id or 0,

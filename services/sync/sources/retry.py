@@ -35,6 +35,8 @@ def with_retries(
                     f"{exc.problem} (gave up after {attempt} attempt{'s' if attempt > 1 else ''})", fix=exc.fix
                 ) from exc
             delay = backoff_delay(policy, attempt=attempt)
-            log.warning("pull step failed, retrying", what=what, attempt=attempt, retry_in_s=round(delay, 2), error=exc.problem)
+            log.warning(
+                "pull step failed, retrying", what=what, attempt=attempt, retry_in_s=round(delay, 2), error=exc.problem
+            )
             sleep(delay)
     raise AssertionError("unreachable: the loop returns or raises")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -22,9 +22,9 @@ def parse_schedule(text: str) -> BaseTrigger:
         seconds = sum(int(n) * _UNIT_SECONDS[unit.lower()] for n, unit in _PART.findall(every.group(1)))
         if seconds <= 0:
             raise ValueError(f"schedule {text!r} is zero; give a positive interval such as 'every 15m'")
-        return IntervalTrigger(seconds=seconds, timezone=timezone.utc)
+        return IntervalTrigger(seconds=seconds, timezone=UTC)
     try:
-        return CronTrigger.from_crontab(text, timezone=timezone.utc)
+        return CronTrigger.from_crontab(text, timezone=UTC)
     except ValueError as exc:
         raise ValueError(
             f"schedule {text!r} is neither 'every <N><s|m|h|d>' nor a 5-field cron expression ({exc})"

@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 
 from services.sync.sources.errors import SourceConfigError
 
-_SECRET_KEY = re.compile(r"(^|[_-])(token|password|passwd|secret|api[_-]?key|authorization|credentials?)$", re.I)
+_SECRET_KEY = re.compile(
+    r"(^|[_-])(token|password|passwd|secret|api[_-]?key|authorization|credentials?)$", re.IGNORECASE
+)
 _REFERENCE = re.compile(r"_(env|secret)$")
 
 
@@ -20,9 +22,8 @@ def literal_secrets(raw: Any, *, path: str = "") -> Iterator[str]:
     if isinstance(raw, dict):
         for key, value in raw.items():
             where = f"{path}.{key}" if path else str(key)
-            if _SECRET_KEY.search(str(key)) and not _REFERENCE.search(str(key)) and value not in (None, ""):
-                yield where
-            elif key == "url" and isinstance(value, str) and _url_has_password(value):
+            literal = _SECRET_KEY.search(str(key)) and not _REFERENCE.search(str(key)) and value not in (None, "")
+            if literal or (key == "url" and isinstance(value, str) and _url_has_password(value)):
                 yield where
             else:
                 yield from literal_secrets(value, path=where)

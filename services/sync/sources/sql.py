@@ -35,7 +35,9 @@ def fetch_sql(source: SqlSource, *, since: datetime | None, settings: Settings, 
             connection = engine.connect()
         except SQLAlchemyError as exc:
             if _refused(exc):
-                raise PullError(f"source {source.name!r}: {_first_line(exc)}", fix="check the url and credentials") from exc
+                raise PullError(
+                    f"source {source.name!r}: {_first_line(exc)}", fix="check the url and credentials"
+                ) from exc
             raise TransientPullError(f"source {source.name!r}: cannot connect: {_first_line(exc)}") from exc
         try:
             result = connection.execution_options(stream_results=True).execute(
@@ -48,9 +50,13 @@ def fetch_sql(source: SqlSource, *, since: datetime | None, settings: Settings, 
             # Only a dropped connection is worth another go; a bad query fails the same way every time.
             if exc.connection_invalidated:
                 raise TransientPullError(f"source {source.name!r}: connection lost: {_first_line(exc)}") from exc
-            raise PullError(f"source {source.name!r}: the query failed: {_first_line(exc)}", fix="correct the query") from exc
+            raise PullError(
+                f"source {source.name!r}: the query failed: {_first_line(exc)}", fix="correct the query"
+            ) from exc
         except SQLAlchemyError as exc:
-            raise PullError(f"source {source.name!r}: the query failed: {_first_line(exc)}", fix="correct the query") from exc
+            raise PullError(
+                f"source {source.name!r}: the query failed: {_first_line(exc)}", fix="correct the query"
+            ) from exc
         finally:
             connection.close()
 
@@ -67,7 +73,9 @@ def _url(source: SqlSource, settings: Settings) -> URL:
     try:
         url = normalise_url(raw)
     except ArgumentError as exc:
-        raise SourceConfigError(f"source {source.name!r}: the url is not a SQLAlchemy URL ({exc})", fix="correct url") from exc
+        raise SourceConfigError(
+            f"source {source.name!r}: the url is not a SQLAlchemy URL ({exc})", fix="correct url"
+        ) from exc
     if source.password_env or source.password_secret:
         password = resolve_secret(
             env=source.password_env,

@@ -77,7 +77,7 @@ def _handler(shop: FakeShop) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             shop.requests.append(Request(parts.path, query, dict(self.headers)))
@@ -104,7 +104,10 @@ def _handler(shop: FakeShop) -> type[BaseHTTPRequestHandler]:
                     self._send(200, "text/csv", _csv(rows[offset : offset + 3]), link if more else {})
                 case "/json/cursor":
                     start = int(query.get("cursor", "0"))
-                    page = [{**r, "units": int(r["units"]), "net_revenue": float(r["net_revenue"])} for r in rows[start : start + 4]]
+                    page = [
+                        {**r, "units": int(r["units"]), "net_revenue": float(r["net_revenue"])}
+                        for r in rows[start : start + 4]
+                    ]
                     following = str(start + 4) if start + 4 < len(rows) else None
                     body = {"data": page, "meta": {"next": following}}
                     self._send(200, "application/json", json.dumps(body))

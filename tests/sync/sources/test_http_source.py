@@ -27,9 +27,7 @@ def http_source(shop: FakeShop, tmp_path: Path, **options: object) -> object:
 def test_a_paged_csv_endpoint_is_imported_as_one_run(
     backend_engine: Engine, shop: FakeShop, tmp_path: Path, settings: Settings
 ) -> None:
-    source = http_source(
-        shop, tmp_path, format="csv", pagination={"type": "page", "size_param": "per_page", "size": 3}
-    )
+    source = http_source(shop, tmp_path, format="csv", pagination={"type": "page", "size_param": "per_page", "size": 3})
 
     result = pull_source(backend_engine, source=source, settings=settings)
 
@@ -55,7 +53,12 @@ def test_a_json_endpoint_with_a_cursor_keeps_money_exact(
     backend_engine: Engine, shop: FakeShop, tmp_path: Path, settings: Settings
 ) -> None:
     source = http_source(
-        shop, tmp_path, url="/json/cursor", format="json", records="data", pagination={"type": "cursor", "field": "meta.next"}
+        shop,
+        tmp_path,
+        url="/json/cursor",
+        format="json",
+        records="data",
+        pagination={"type": "cursor", "field": "meta.next"},
     )
 
     result = pull_source(backend_engine, source=source, settings=settings)

@@ -23,7 +23,14 @@ def test_every_kind_loads_with_its_options(tmp_path: Path) -> None:
     loaded = declare(
         tmp_path,
         {**HTTP, "schedule": "every 15m", "auth": {"type": "basic", "username": "u", "password_env": "SHOP_PW"}},
-        {"name": "erp", "kind": "sql", "target": "expenses", "url_env": "ERP_URL", "query": "SELECT 1", "schedule": "0 2 * * *"},
+        {
+            "name": "erp",
+            "kind": "sql",
+            "target": "expenses",
+            "url_env": "ERP_URL",
+            "query": "SELECT 1",
+            "schedule": "0 2 * * *",
+        },
         {"name": "drop", "kind": "folder", "target": "targets", "path": "/srv/drop", "freshness": "26h"},
     )
 
@@ -40,7 +47,10 @@ def test_every_kind_loads_with_its_options(tmp_path: Path) -> None:
     [
         ({**HTTP, "auth": {"type": "bearer", "token": "abc123"}}, "auth.token"),
         ({**HTTP, "auth": {"type": "basic", "username": "u", "password": "hunter2"}}, "auth.password"),
-        ({"name": "erp", "kind": "sql", "target": "sales", "url": "postgresql://u:pw@db/erp", "query": "SELECT 1"}, "url"),
+        (
+            {"name": "erp", "kind": "sql", "target": "sales", "url": "postgresql://u:pw@db/erp", "query": "SELECT 1"},
+            "url",
+        ),
         ({**HTTP, "url": "https://u:pw@shop.example/api"}, "url"),
         ({**HTTP, "headers": {"X-Api-Key": "abc"}}, "headers.X-Api-Key"),
     ],

@@ -38,7 +38,18 @@ Inserter = Callable[[int, int], None]
 
 def _rows(first: int, count: int) -> list[tuple[object, ...]]:
     return [
-        (n, date(2025, 4, 1 + n % 20), "DE", "Online", f"Gizmo {n % 4}", "Tools", 1 + n % 3, f"{n}.35", f"{n / 2:.2f}", "GBP")
+        (
+            n,
+            date(2025, 4, 1 + n % 20),
+            "DE",
+            "Online",
+            f"Gizmo {n % 4}",
+            "Tools",
+            1 + n % 3,
+            f"{n}.35",
+            f"{n / 2:.2f}",
+            "GBP",
+        )
         for n in range(first, first + count)
     ]
 
@@ -103,7 +114,14 @@ def orders_db(request: pytest.FixtureRequest) -> tuple[str, Inserter]:
 
 
 def sql_source(tmp_path: Path, **options: object) -> SqlSource:
-    declared = {"name": "erp", "kind": "sql", "target": "sales", "query": QUERY, "mapping": MAPPING, "retry": FAST_RETRY}
+    declared = {
+        "name": "erp",
+        "kind": "sql",
+        "target": "sales",
+        "query": QUERY,
+        "mapping": MAPPING,
+        "retry": FAST_RETRY,
+    }
     source = declare(tmp_path, {**declared, **options}).get("erp")
     assert isinstance(source, SqlSource)
     return source
@@ -128,7 +146,10 @@ def test_a_query_is_pulled_then_only_rows_changed_since(
 
 
 def test_the_url_and_password_can_come_from_the_environment(
-    backend_engine: Engine, mariadb_orders: tuple[str, Inserter], tmp_path: Path, settings: Settings,
+    backend_engine: Engine,
+    mariadb_orders: tuple[str, Inserter],
+    tmp_path: Path,
+    settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, insert = mariadb_orders
