@@ -56,6 +56,7 @@ class Leadership:
         try:
             if self._connection is not None:
                 self._connection.execute(text("SELECT 1"))
+                self._connection.commit()  # never sit "idle in transaction" between jobs
                 return True
             connection = self.engine.connect()
             taken = connection.execute(
