@@ -84,7 +84,8 @@ class GlanceApp(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         self.nav.link(self, value="page", bidirectional=True)
-        self.param.watch(lambda _event: self.show(), "page")
+        # After the URL and nav watchers, so a refused page's redirect to home is the last word in the URL.
+        self.param.watch(lambda _event: self.show(), "page", precedence=1)
         self.store.param.watch(lambda _event: self.filters_changed(), list(STORE_URL_PARAMS))
 
     def go(self, key: str) -> None:
@@ -118,7 +119,13 @@ class GlanceApp(pn.viewable.Viewer):
         if not self._ready:
             return
         page = self.page_object(key)
-        self.main.objects = [page]
+        if page not in self.main.objects:
+            self.main.append(page)
+        # Hidden pages stay in the document: a late update to a removed Tabulator breaks it in the browser.
+        for other in self.pages.values():
+            if other is not page:
+                other.pause()
+            other.visible = other is page
         page.refresh()
 
     def filters_changed(self) -> None:
@@ -143,6 +150,10 @@ class GlanceApp(pn.viewable.Viewer):
             )
         self._ready = True
         self.show()
+        location = pn.state.location
+        if location is not None and location.query_params.get("page", self.page) != self.page:
+            # A refused page in the link: once the browser is connected, make its address say where it is.
+            location.update_query(page=self.page)
 
     def _system_html(self, *, ok: bool) -> str:
         if not ok:

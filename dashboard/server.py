@@ -62,10 +62,11 @@ def create_session() -> pn.viewable.Viewable:
         # The cookie names a user who was removed or deactivated since signing in.
         return pn.pane.HTML(f'<p>{tr("login.failed")} <a href="/logout">{tr("login.again")}</a></p>')
     app = GlanceApp(user=user, settings=settings, engine=get_engine(), accept_language=accept_language)
-    template = app.template()
     if pn.state.location is not None:
+        # Before the widgets exist, so they are created showing the filters the URL asks for.
         pn.state.location.sync(app, {"page": "page"})
         pn.state.location.sync(app.store, STORE_URL_PARAMS)
+    template = app.template()
     pn.state.onload(app.load)
     return template
 

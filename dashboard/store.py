@@ -90,7 +90,10 @@ class DataStore(pn.viewable.Viewer):
                 self._selects[name].options = self._choices(name)
 
     def _choices(self, name: str) -> dict[str, str]:
-        return {self.tr(_ALL[name]): "", **{value: value for value in self.param[name].objects if value}}
+        # The current value (perhaps from the URL, before the data's values are known) is always an option.
+        values = [value for value in self.param[name].objects if value]
+        current = getattr(self, name)
+        return {self.tr(_ALL[name]): "", **{v: v for v in (values if not current or current in values else [*values, current])}}
 
     # Figures, always from db.queries
 

@@ -183,6 +183,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Uploads are unavailable: the sync service does not answer ({problem}). Viewing still works; try again later.",
         "vi": "Không thể tải lên: dịch vụ đồng bộ không phản hồi ({problem}). Vẫn xem được số liệu; hãy thử lại sau.",
     },
+    "imports.history_failed": {
+        "en": "Import history could not be read from the sync service ({problem}). Uploads may still work.",
+        "vi": "Không đọc được lịch sử nhập từ dịch vụ đồng bộ ({problem}). Vẫn có thể tải lên.",
+    },
     "imports.refused": {"en": "The sync service refused the upload: {problem}", "vi": "Dịch vụ đồng bộ từ chối tệp: {problem}"},
     # Ops
     "ops.parts": {"en": "What each part runs", "vi": "Mỗi thành phần đang chạy gì"},

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import panel as pn
+import param
 import structlog
 
 from dashboard.formatting import Formatter
@@ -37,6 +38,7 @@ class Page(pn.viewable.Viewer):
     """A page: `build()` once, then `refresh()` runs its steps, each shown as soon as it is done."""
 
     key = ""
+    visible = param.Boolean(default=True, doc="Whether the page is the one on screen")
 
     def __init__(self, ctx: PageContext) -> None:
         super().__init__()
@@ -45,6 +47,7 @@ class Page(pn.viewable.Viewer):
         self._generation = 0
         self._retry: pn.io.callbacks.PeriodicCallback | None = None
         self._layout = pn.Column(self.status, *self.build(), sizing_mode="stretch_width")
+        self._layout.visible = self.param.visible.rx()
 
     def build(self) -> list[pn.viewable.Viewable]:
         """The page's parts, created once."""
@@ -66,6 +69,10 @@ class Page(pn.viewable.Viewer):
             self.empty()
             return
         run_steps([partial(self._guarded, step, generation) for step in self.steps()])
+
+    def pause(self) -> None:
+        """Stop loading: the page is leaving the screen, and updating detached plots breaks the browser's view."""
+        self._generation += 1
 
     def _guarded(self, step: Step, generation: int) -> bool:
         if generation != self._generation:

@@ -110,9 +110,14 @@ class ImportsPage(Page):
         """Import history from the sync service; if it is down, say uploads are unavailable."""
         try:
             runs = self.client.history()
-        except (SyncUnavailable, UploadRefused) as exc:
+        except SyncUnavailable as exc:
             log.warning("sync_service_unavailable", error=str(exc))
             self.availability.object = notice_html(self.ctx.tr("imports.unavailable", problem=str(exc)[:120]), "warn")
+            self.availability.visible = True
+            return
+        except UploadRefused as exc:
+            log.error("import_history_failed", error=str(exc))
+            self.availability.object = notice_html(self.ctx.tr("imports.history_failed", problem=str(exc)[:120]), "warn")
             self.availability.visible = True
             return
         self.availability.visible = False

@@ -19,6 +19,7 @@ from db.queries.health import Thresholds
 from services.auth import Role
 from services.cache import get_cache
 from services.settings import Settings
+from tests.dashboard.served import Stack, start_stack, stop_stack
 from tests.factories import sale, store_expense_lines, store_sales_lines, store_target_rows
 
 TODAY = date(2025, 1, 20)
@@ -96,3 +97,11 @@ def make_context(store: DataStore, *, role: Role = Role.admin, language: str = "
     )
     ctx.visited = visited  # type: ignore[attr-defined]
     return ctx
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Glance served against a seeded SQLite database, for the browser tests of one module."""
+    running = start_stack(tmp_path_factory.mktemp("glance"), lines=4000)
+    yield running
+    stop_stack(running)
