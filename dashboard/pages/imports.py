@@ -11,7 +11,7 @@ from pathlib import Path
 import panel as pn
 import structlog
 
-from dashboard.pages.base import Page, Step
+from dashboard.pages.base import Page, PageContext, Step
 from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
 from dashboard.views.notices import html_pane, notice_html
 from dashboard.views.tables import Column, fill_table, make_table
@@ -57,7 +57,7 @@ class ImportsPage(Page):
     key = "imports"
     needs = Role.analyst
 
-    def __init__(self, ctx, *, client: SyncClient) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: PageContext, *, client: SyncClient) -> None:
         self.client = client
         self.report: ImportReport | None = None
         self.columns: list[str] = []

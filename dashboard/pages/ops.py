@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import html
-
 import panel as pn
 from sqlalchemy import Engine
 
-from dashboard.pages.base import Page, Step
+from dashboard.pages.base import Page, PageContext, Step
 from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
 from dashboard.system import source_check
-from dashboard.views.notices import html_pane
+from dashboard.views.notices import html_pane, kv_table
 from services.auth import Role
 from services.cache import get_cache
 from services.health import database_checks, probe_database, version_payload
 from services.settings import Settings
-
-
-def kv_table(rows: list[tuple[str, str]]) -> str:
-    """A two-column table of names and values."""
-    body = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    return f'<table class="glance kv">{body}</table>'
 
 
 class OpsPage(Page):
@@ -29,7 +21,7 @@ class OpsPage(Page):
     key = "ops"
     needs = Role.admin
 
-    def __init__(self, ctx, *, client: SyncClient, engine: Engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx: PageContext, *, client: SyncClient, engine: Engine, settings: Settings) -> None:
         self.client = client
         self.engine = engine
         self.settings = settings

@@ -6,8 +6,7 @@ import panel as pn
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.pages.base import Page, Step
-from dashboard.views.notices import html_pane, notice_html
-from dashboard.pages.ops import kv_table
+from dashboard.views.notices import html_pane, kv_table, notice_html
 from db.engine import session_scope
 from services.auth import authenticate, set_password
 

@@ -28,3 +28,9 @@ def skeleton_html(text: str) -> str:
 def html_pane(content: str = "", **params: object) -> pn.pane.HTML:
     """An HTML pane that carries Glance's stylesheet."""
     return pn.pane.HTML(content, stylesheets=stylesheets(), sizing_mode="stretch_width", **params)
+
+
+def kv_table(rows: list[tuple[str, str]]) -> str:
+    """A two-column table of names and values."""
+    body = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="glance kv">{body}</table>'
