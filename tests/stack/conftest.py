@@ -7,11 +7,13 @@ is removed at the end. Without a working Docker the tests skip with the reason.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.stack.browser import VIEWER
 from tests.stack.harness import Stack, StackCommandError, docker_unavailable_reason
 from tests.stack.releases import Release, build_current_tree
 from tests.stack.sales_file import SalesFile, make_sales_file
@@ -74,3 +76,13 @@ def imported_sales(stack: Stack, api_token: str, sales_file: SalesFile) -> Sales
     assert report["status"] == "succeeded", report
     assert report["rejected"] == 0, report["rejections"][:5]
     return sales_file
+
+
+@pytest.fixture(scope="session")
+def viewer_password(stack: Stack) -> str:
+    """A dashboard viewer account (made with `glance users add` in the container); its password."""
+    if stack.get(stack.dashboard_url + "/login").status_code == 404:
+        pytest.skip("the dashboard app (login and pages) is not in this build yet")
+    password = secrets.token_urlsafe(12)
+    stack.glance("users", "add", VIEWER, "--role", "viewer", "--password-stdin", stdin=password + "\n")
+    return password

@@ -115,6 +115,11 @@ class Stack:
         return f"http://127.0.0.1:{self.dashboard_port}"
 
     @property
+    def app_urls(self) -> dict[str, str]:
+        """The published URL of each Glance service."""
+        return {"sync": self.sync_url, "dashboard": self.dashboard_url}
+
+    @property
     def tag(self) -> str:
         """The GLANCE_TAG the env file currently names (deploy/release rewrites it)."""
         for line in self.env_file.read_text(encoding="utf-8").splitlines():

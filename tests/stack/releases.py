@@ -92,6 +92,11 @@ def build_variant(workdir: Path, *, name: str, append: dict[str, str] | None = N
     return Release(tag=built.stdout.strip().splitlines()[-1], revision=revision)
 
 
+def remove_images(release: Release) -> None:
+    """Delete a test release's images (left alone while a container still uses them)."""
+    run(["docker", "image", "rm", f"glance-sync:{release.tag}", f"glance-dashboard:{release.tag}"], check=False)
+
+
 def build_queries_v2(workdir: Path) -> Release:
     """The current tree with the visible db.queries change."""
     return build_variant(workdir, name="queries-v2", append={"db/queries/__init__.py": QUERIES_V2_PATCH})

@@ -6,27 +6,29 @@ day: upgrade, a bad release that must change nothing, then rollback to the first
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from tests.stack.browser import expect_revenue_rows, logged_in
 from tests.stack.harness import Stack
-from tests.stack.releases import V2_MARK, Release, build_broken_migration, build_queries_v2
+from tests.stack.releases import V2_MARK, Release, build_broken_migration, build_queries_v2, remove_images
 from tests.stack.sales_file import SalesFile, report_by_territory
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")
-def queries_v2(docker: None, tmp_path_factory: pytest.TempPathFactory) -> Release:
+def queries_v2(docker: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Release]:
     """A release of this tree whose db.queries marks every breakdown key."""
-    return build_queries_v2(tmp_path_factory.mktemp("variants"))
+    release = build_queries_v2(tmp_path_factory.mktemp("variants"))
+    yield release
+    remove_images(release)
 
 
 def revisions(stack: Stack) -> dict[str, str]:
     """What each service reports at /version."""
-    return {
-        service: stack.get(url + "/version").json()["revision"]
-        for service, url in (("sync", stack.sync_url), ("dashboard", stack.dashboard_url))
-    }
+    return {service: stack.get(url + "/version").json()["revision"] for service, url in stack.app_urls.items()}
 
 
 def report_keys(stack: Stack, service: str) -> set[str]:
@@ -39,8 +41,8 @@ def test_upgrade_runs_the_new_code_in_every_service(
     stack.deploy("release", "--tag", queries_v2.tag)
     assert stack.tag == queries_v2.tag
     assert revisions(stack) == {"sync": queries_v2.revision, "dashboard": queries_v2.revision}
-    for service in ("sync", "dashboard"):
-        version = stack.get((stack.sync_url if service == "sync" else stack.dashboard_url) + "/version").json()
+    for service, url in stack.app_urls.items():
+        version = stack.get(url + "/version").json()
         assert version["digest_ok"] is True, version["digest_problems"]
         assert version["schema_at_head"] is True
         assert report_keys(stack, service) == {f"{territory}{V2_MARK}" for territory in imported_sales.by_territory}
@@ -48,12 +50,24 @@ def test_upgrade_runs_the_new_code_in_every_service(
     assert (totals.net_revenue, totals.units) == (imported_sales.total.net_revenue, imported_sales.total.units)
 
 
+def test_upgraded_dashboard_shows_the_new_figures_not_cached_old_ones(
+    stack: Stack, imported_sales: SalesFile, viewer_password: str
+) -> None:
+    # test_stack_health rendered this page, same data version, with the first release (filling the cache).
+    revenue = {f"{key}{V2_MARK}": totals.net_revenue for key, totals in imported_sales.by_territory.items()}
+    with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "dashboard-v2.png") as page:
+        expect_revenue_rows(page, stack, revenue)
+
+
 def test_failed_migration_leaves_the_running_release_untouched(
     stack: Stack, imported_sales: SalesFile, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     broken = build_broken_migration(tmp_path_factory.mktemp("variants"))
     running_tag, running = stack.tag, revisions(stack)
-    attempt = stack.deploy("release", "--tag", broken.tag, check=False)
+    try:
+        attempt = stack.deploy("release", "--tag", broken.tag, check=False)
+    finally:
+        remove_images(broken)
     assert attempt.returncode == 1
     assert "running stack is untouched" in attempt.stderr
     assert stack.tag == running_tag
