@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services import __version__
+from services.security_headers import SecurityHeadersMiddleware
 from services.settings import Settings, get_settings
 from services.sync.api import ops
 from services.sync.api.imports import router as imports_router
@@ -18,6 +19,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(imports_router)
     ops.install(app)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
