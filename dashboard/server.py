@@ -20,6 +20,7 @@ from dashboard.text import Translator, choose_language
 from dashboard.views.notices import html_pane, notice_html
 from db.engine import get_engine
 from services.first_start import stored_secret
+from services.security_headers import DashboardSecurityHeaders
 from services.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -103,4 +104,5 @@ def serve_dashboard(settings: Settings, *, host: str, port: int) -> None:
         cookie_secret=cookie_secret(settings),
         extra_patterns=[*asset_patterns(), *extra_patterns()],
         num_procs=settings.dashboard_num_procs,
+        transforms=[DashboardSecurityHeaders],
     )
