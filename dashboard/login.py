@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tornado.web import RequestHandler
 
 from dashboard.assets import asset_url
+from dashboard.login_throttle import THROTTLE
 from dashboard.text import Translator, choose_language
 from db.engine import session_scope
 from services.auth import authenticate
@@ -79,6 +80,13 @@ class LoginHandler(RequestHandler):
         password = self.get_argument("password", "")
         next_url = safe_next(self.get_argument("next", "/"))
         tr = self._translator()
+        address = self.request.remote_ip or ""
+        wait_s = THROTTLE.retry_after(username=username, address=address)
+        if wait_s > 0:
+            log.warning("login_throttled", username=username, address=address)
+            self.set_header("Retry-After", str(int(wait_s) + 1))
+            self._render(next_url=next_url, message=tr("login.throttled", seconds=int(wait_s) + 1), status=429)
+            return
         try:
             # argon2 takes tens of milliseconds by design: keep it off the event loop.
             found = await asyncio.to_thread(_check_password, username, password)
@@ -87,15 +95,24 @@ class LoginHandler(RequestHandler):
             self._render(next_url=next_url, message=tr("login.unavailable"), status=503)
             return
         if found is None:
-            log.info("login_failed", username=username)
+            THROTTLE.failed(username=username, address=address)
+            log.info("login_failed", username=username, address=address)
             self._render(next_url=next_url, message=tr("login.failed"), status=401)
             return
+        THROTTLE.succeeded(username=username, address=address)
         log.info("login", username=found)
         self.clear_cookie("is_guest")
         self.set_secure_cookie(
-            USER_COOKIE, found, expires_days=config.oauth_expiry, httponly=True, path=config.cookie_path, samesite="Lax"
+            USER_COOKIE, found, expires_days=config.oauth_expiry, httponly=True, path=config.cookie_path, samesite="Lax",
+            secure=_over_tls(self),
         )
         self.redirect(next_url)
+
+
+def _over_tls(handler: RequestHandler) -> bool:
+    # Behind the TLS-terminating proxy the request arrives as plain HTTP; the proxy says what the browser used.
+    forwarded = handler.request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return handler.request.protocol == "https" or forwarded == "https"
 
 
 class LogoutHandler(RequestHandler):

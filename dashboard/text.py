@@ -216,6 +216,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Sign-in is unavailable: the database does not answer. Try again in a minute.",
         "vi": "Không đăng nhập được: cơ sở dữ liệu không phản hồi. Hãy thử lại sau ít phút.",
     },
+    "login.throttled": {
+        "en": "Too many failed sign-ins. Try again in {seconds} seconds.",
+        "vi": "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {seconds} giây.",
+    },
     "login.logged_out": {"en": "You are signed out.", "vi": "Bạn đã đăng xuất."},
     "login.again": {"en": "Sign in again", "vi": "Đăng nhập lại"},
 }
