@@ -27,6 +27,7 @@ from db.fx import load_rates
 from db.merge import MergeResult
 from db.rollups import refresh_rollups
 from db.store import has_sales_from, store_expenses, store_fx_rates, store_sales, store_targets
+from services import metrics
 from services.auth import store_users
 from services.settings import Settings, get_settings
 from services.sync.imports.currency import convert
@@ -161,6 +162,14 @@ def run_import(
             raise
         finally:
             _release_run_lock(connection, report.run_id)
+    metrics.record_import(
+        kind=report.kind.value,
+        status=report.status.value,
+        inserted=report.inserted,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=report.rejected,
+    )
     return report
 
 
@@ -383,8 +392,6 @@ def _lock_source(session: Session, source: str, settings: Settings) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite allows one writer at a time anyway
     session.execute(text(f"SET LOCAL statement_timeout = {int(settings.import_statement_timeout_ms)}"))
-    # Rollup refreshes sort and count distinct orders over whole months: give them memory.
-    session.execute(text("SET LOCAL work_mem = '256MB'"))
     session.execute(
         text("SELECT pg_advisory_xact_lock(:ns, hashtext(:source))"), {"ns": SOURCE_LOCK_NAMESPACE, "source": source}
     )
