@@ -35,6 +35,10 @@ class SalesFile:
     by_territory: dict[str, Totals]
     total: Totals
 
+    def revenue_by_territory(self, *, suffix: str = "") -> dict[str, Decimal]:
+        """Net revenue per territory name (with `suffix` after each), as the sales page lists it."""
+        return {f"{territory}{suffix}": totals.net_revenue for territory, totals in self.by_territory.items()}
+
 
 def make_sales_file(*, lines: int = 600, seed: int = 7) -> SalesFile:
     """Sales lines over three months in four territories, money with pence, several lines per order."""

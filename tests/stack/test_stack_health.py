@@ -71,7 +71,7 @@ def test_imported_file_totals_match_the_report_in_every_service(stack: Stack, im
 
 
 def test_dashboard_page_shows_the_imported_totals(stack: Stack, imported_sales: SalesFile, viewer_password: str) -> None:
-    revenue = {territory: totals.net_revenue for territory, totals in imported_sales.by_territory.items()}
+    revenue = imported_sales.revenue_by_territory()
     with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "dashboard-sales.png") as page:
         expect_revenue_rows(page, stack, revenue)
 
@@ -79,7 +79,7 @@ def test_dashboard_page_shows_the_imported_totals(stack: Stack, imported_sales: 
 def test_redis_outage_degrades_quietly_and_recovers(
     stack: Stack, imported_sales: SalesFile, api_token: str, viewer_password: str
 ) -> None:
-    revenue = {territory: totals.net_revenue for territory, totals in imported_sales.by_territory.items()}
+    revenue = imported_sales.revenue_by_territory()
     with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "redis-down.png") as page:
         stack.compose("stop", "redis")
         try:
@@ -101,7 +101,7 @@ def test_database_outage_fails_clearly_and_recovers_without_restart(
     stack: Stack, imported_sales: SalesFile, api_token: str, viewer_password: str
 ) -> None:
     started_at = {service: stack.get(url + "/version").json()["started_at"] for service, url in stack.app_urls.items()}
-    revenue = {territory: totals.net_revenue for territory, totals in imported_sales.by_territory.items()}
+    revenue = imported_sales.revenue_by_territory()
     with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "db-down.png") as page:
         stack.compose("stop", "db")
         try:

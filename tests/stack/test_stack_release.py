@@ -54,7 +54,7 @@ def test_upgraded_dashboard_shows_the_new_figures_not_cached_old_ones(
     stack: Stack, imported_sales: SalesFile, viewer_password: str
 ) -> None:
     # test_stack_health rendered this page, same data version, with the first release (filling the cache).
-    revenue = {f"{key}{V2_MARK}": totals.net_revenue for key, totals in imported_sales.by_territory.items()}
+    revenue = imported_sales.revenue_by_territory(suffix=V2_MARK)
     with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "dashboard-v2.png") as page:
         expect_revenue_rows(page, stack, revenue)
 
