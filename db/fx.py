@@ -53,11 +53,7 @@ def to_reporting(
         how="left",
         maintain_order="left",
     )
-    rate = (
-        pl.when(pl.col("currency") == reporting_currency)
-        .then(pl.lit(1, dtype=RATE))
-        .otherwise(pl.col("__fx_rate"))
-    )
+    rate = pl.when(pl.col("currency") == reporting_currency).then(pl.lit(1, dtype=RATE)).otherwise(pl.col("__fx_rate"))
     joined = joined.with_columns(rate.alias("__fx_rate"))
     converted = joined.with_columns(
         (pl.col(source).cast(MONEY) * pl.col("__fx_rate")).round(2).cast(MONEY).alias(target)

@@ -218,7 +218,6 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
-
 class SourceState(SQLModel, table=True):
     """Where each configured source stands: the `since` of its next pull and its run of failures."""
 

@@ -9,7 +9,7 @@ actuals plus a growth goal (the first year: actuals with noise), so some KPIs mi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -17,9 +17,9 @@ import numpy as np
 import polars as pl
 from sqlalchemy.orm import Session
 
+from db.data_version import bump_data_version
 from db.dates import months_between
 from db.fx import MONEY, RATE, to_reporting
-from db.data_version import bump_data_version
 from db.models import ALL_TERRITORIES, ImportRun
 from db.store import store_expenses, store_fx_rates, store_sales, store_targets
 from db.types import utcnow
@@ -65,7 +65,7 @@ class DemoPlan:
 
     lines: int = 50_000
     months: int = 24
-    end: date = date.today()
+    end: date = field(default_factory=date.today)
     seed: int = 42
 
     @property
@@ -210,7 +210,13 @@ def expenses(plan: DemoPlan, actuals: pl.DataFrame, rates: pl.DataFrame) -> pl.D
             rows.append((month, territory, category, currency_of[territory], Decimal(f"{amount:.2f}")))
     frame = pl.DataFrame(
         rows,
-        schema={"month": pl.Date, "territory": pl.String, "category": pl.String, "currency": pl.String, "amount": MONEY},
+        schema={
+            "month": pl.Date,
+            "territory": pl.String,
+            "category": pl.String,
+            "currency": pl.String,
+            "amount": MONEY,
+        },
         orient="row",
     ).with_columns(pl.lit(DEMO_SOURCE).alias("source"))
     return to_reporting(
@@ -224,13 +230,24 @@ def targets(plan: DemoPlan, actuals: pl.DataFrame, opex: pl.DataFrame) -> pl.Dat
     opex_by = opex.group_by("month", "territory").agg(pl.col("amount_rc").sum().alias("opex"))
     per_category = opex.select("month", "territory", "category", "amount_rc")
     base = actuals.join(opex_by, on=["month", "territory"], how="left").with_columns(pl.col("opex").fill_null(0))
-    whole = base.group_by("month").agg(pl.exclude("territory").sum()).with_columns(pl.lit(ALL_TERRITORIES).alias("territory"))
-    categories_whole = per_category.group_by("month", "category").agg(pl.col("amount_rc").sum()).with_columns(
-        pl.lit(ALL_TERRITORIES).alias("territory")
+    whole = (
+        base.group_by("month")
+        .agg(pl.exclude("territory").sum())
+        .with_columns(pl.lit(ALL_TERRITORIES).alias("territory"))
+    )
+    categories_whole = (
+        per_category.group_by("month", "category")
+        .agg(pl.col("amount_rc").sum())
+        .with_columns(pl.lit(ALL_TERRITORIES).alias("territory"))
     )
     per_category = pl.concat([per_category, categories_whole.select(per_category.columns)])
     facts = pl.concat([base, whole.select(base.columns)])
-    lookup = {(m, t): row for m, t, *row in facts.select("month", "territory", "net_revenue", "cogs", "units", "orders", "opex").iter_rows()}
+    lookup = {
+        (m, t): row
+        for m, t, *row in facts.select(
+            "month", "territory", "net_revenue", "cogs", "units", "orders", "opex"
+        ).iter_rows()
+    }
     cat_lookup = {(m, t, c): a for m, t, c, a in per_category.iter_rows()}
     rows = []
     for (month, territory), (revenue, cogs, units, orders, opex_total) in lookup.items():
@@ -268,7 +285,13 @@ def targets(plan: DemoPlan, actuals: pl.DataFrame, opex: pl.DataFrame) -> pl.Dat
         ]
     return pl.DataFrame(
         rows,
-        schema={"month": pl.Date, "territory": pl.String, "metric": pl.String, "value": pl.Decimal(18, 4), "source": pl.String},
+        schema={
+            "month": pl.Date,
+            "territory": pl.String,
+            "metric": pl.String,
+            "value": pl.Decimal(18, 4),
+            "source": pl.String,
+        },
         orient="row",
     )
 
@@ -287,7 +310,9 @@ class SeedResult:
 
 def seed_demo(session: Session, *, plan: DemoPlan) -> SeedResult:
     """Generate and store the demo data as one import run, in the caller's transaction."""
-    run = ImportRun(kind="demo", source=DEMO_SOURCE, filename="(generated)", status="running", requested_by="glance demo")
+    run = ImportRun(
+        kind="demo", source=DEMO_SOURCE, filename="(generated)", status="running", requested_by="glance demo"
+    )
     session.add(run)
     session.flush()
     rates = fx_rates(plan)
@@ -302,7 +327,13 @@ def seed_demo(session: Session, *, plan: DemoPlan) -> SeedResult:
     goal = targets(plan, monthly, opex)
     store_targets(session, frame=goal, import_run_id=run.id)
     version = bump_data_version(session)
-    run.status, run.finished_at, run.rows_read, run.inserted, run.data_version = "succeeded", utcnow(), lines, lines, version
+    run.status, run.finished_at, run.rows_read, run.inserted, run.data_version = (
+        "succeeded",
+        utcnow(),
+        lines,
+        lines,
+        version,
+    )
     session.add(run)
     return SeedResult(
         lines=lines,
@@ -312,4 +343,3 @@ def seed_demo(session: Session, *, plan: DemoPlan) -> SeedResult:
         last_day=plan.end,
         data_version=version,
     )
-

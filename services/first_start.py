@@ -61,7 +61,5 @@ def prepare_demo(session: Session, *, token_file: Path, plan: DemoPlan, admin_pa
             create_user(session, username=username, role=role, password=password, display_name=display_name)
             created.passwords[username] = password
     if not token_file.exists():
-        created.api_token = create_token(
-            session, name=f"{DASHBOARD_TOKEN_NAME}-{secrets.token_hex(3)}", role="analyst"
-        )
+        created.api_token = create_token(session, name=f"{DASHBOARD_TOKEN_NAME}-{secrets.token_hex(3)}", role="analyst")
     return created

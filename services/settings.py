@@ -76,8 +76,12 @@ class Settings(BaseSettings):
     # Sources, scheduler, freshness and alerts (see services/sync/sources/README.md)
     sources_file: Path | None = Field(default=None, description="YAML file declaring the sources to pull")
     secrets_dir: Path = Field(default=_SECRETS_DIR, description="where `*_secret: NAME` references are read")
-    pull_dir: Path | None = Field(default=None, description="scratch space for pulled batches; default <data dir>/pulls")
-    scheduler_enabled: bool = Field(default=True, description="run scheduled pulls, checks and backups in the sync service")
+    pull_dir: Path | None = Field(
+        default=None, description="scratch space for pulled batches; default <data dir>/pulls"
+    )
+    scheduler_enabled: bool = Field(
+        default=True, description="run scheduled pulls, checks and backups in the sync service"
+    )
     scheduler_check_interval_s: int = Field(default=300, description="how often freshness and alerts are checked")
     freshness_hours: dict[str, float] = Field(
         default_factory=dict, description='expected freshness by import kind or source name, e.g. {"sales": 26}'
@@ -96,7 +100,9 @@ class Settings(BaseSettings):
 
     # Backups
     backup_dir: Path | None = Field(default=None, description="where backups are written; default <data dir>/backups")
-    backup_schedule: str = Field(default="", description="cron expression or 'every 24h'; empty means no scheduled backup")
+    backup_schedule: str = Field(
+        default="", description="cron expression or 'every 24h'; empty means no scheduled backup"
+    )
     backup_keep_daily: int = 7
     backup_keep_weekly: int = 4
     pg_bin_dir: str = Field(default="", description="directory holding pg_dump/pg_restore/psql; default: search PATH")

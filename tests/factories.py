@@ -95,7 +95,13 @@ def store_target_rows(session: Session, rows: list[tuple[date, str, str, str]]) 
     """Store (month, territory or '*', metric, value) targets."""
     frame = pl.DataFrame(
         [(m, t, metric, Decimal(v), "test") for m, t, metric, v in rows],
-        schema={"month": pl.Date, "territory": pl.String, "metric": pl.String, "value": pl.Decimal(18, 4), "source": pl.String},
+        schema={
+            "month": pl.Date,
+            "territory": pl.String,
+            "metric": pl.String,
+            "value": pl.Decimal(18, 4),
+            "source": pl.String,
+        },
         orient="row",
     )
     store_targets(session, frame=frame, import_run_id=None)

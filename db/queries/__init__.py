@@ -6,7 +6,16 @@ from db.queries.health import STATUS_LABELS, Health, Offender, Status, Threshold
 from db.queries.kpis import KpiCard, Scorecard, SparkPoint, kpi_values, scorecard
 from db.queries.monthly import OpexPart, opex_parts, targets_for
 from db.queries.periods import Filters, Period, PeriodName, period_for
-from db.queries.pnl import BudgetLine, OpexRow, PnlDimension, PnlReport, PnlRow, budget_vs_actual, opex_by_category, pnl_report
+from db.queries.pnl import (
+    BudgetLine,
+    OpexRow,
+    PnlDimension,
+    PnlReport,
+    PnlRow,
+    budget_vs_actual,
+    opex_by_category,
+    pnl_report,
+)
 from db.queries.sales import Breakdown, BreakdownRow, DailyPoint, Dimension, daily_sales, sales_breakdown, sales_totals
 
 __all__ = [

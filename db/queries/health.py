@@ -50,7 +50,9 @@ def severity(status: Status) -> int:
     return _SEVERITY[status]
 
 
-def kpi_status(value: Decimal | None, target: Decimal | None, *, higher_is_better: bool, thresholds: Thresholds) -> Status:
+def kpi_status(
+    value: Decimal | None, target: Decimal | None, *, higher_is_better: bool, thresholds: Thresholds
+) -> Status:
     """Score one value against its target."""
     if value is None:
         return Status.NO_DATA

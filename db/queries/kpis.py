@@ -112,7 +112,9 @@ def scorecard(
                 value=values[metric],
                 target=target,
                 prior=prior[metric],
-                status=kpi_status(values[metric], target, higher_is_better=info.higher_is_better, thresholds=thresholds),
+                status=kpi_status(
+                    values[metric], target, higher_is_better=info.higher_is_better, thresholds=thresholds
+                ),
                 spark=spark.get(metric, ()),
             )
         )
@@ -161,9 +163,7 @@ def _sparklines(session: Session, *, period: Period, territory: str | None) -> d
     """Daily points for short periods, monthly points for long ones."""
     daily = period.days <= SPARK_DAILY_MAX_DAYS
     dimension = Dimension.DAY if daily else Dimension.MONTH
-    rows = sales_breakdown(
-        session, by=dimension, start=period.start, end=period.end, filters=Filters(territory)
-    ).rows
+    rows = sales_breakdown(session, by=dimension, start=period.start, end=period.end, filters=Filters(territory)).rows
     whole_months = Period(month_start(period.start), month_end(period.end))
     month_opex: dict[date, Decimal] = defaultdict(lambda: ZERO)
     for part in opex_parts(session, period=whole_months, territory=territory):

@@ -135,9 +135,7 @@ class BudgetLine:
 _BUDGET_LINES = (Metric.NET_REVENUE, Metric.GROSS_MARGIN, Metric.OPEX, Metric.OPERATING_PROFIT)
 
 
-def budget_vs_actual(
-    session: Session, *, start: date, end: date, territory: str | None = None
-) -> list[BudgetLine]:
+def budget_vs_actual(session: Session, *, start: date, end: date, territory: str | None = None) -> list[BudgetLine]:
     """Each P&L line and expense category that has a budget, with its actual and variance."""
     period = Period(start, end)
     budgets = targets_for(session, period=period, territory=territory)

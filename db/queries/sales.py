@@ -86,7 +86,9 @@ def sales_totals(session: Session, *, start: date, end: date, filters: Filters =
             func.coalesce(func.sum(_daily.c.units), 0),
         ).where(_apply(_daily, filters, start=start, end=end))
     ).one()
-    return SalesFigures(net_revenue=revenue, cogs=cogs, units=int(units), orders=_order_total(session, start, end, filters))
+    return SalesFigures(
+        net_revenue=revenue, cogs=cogs, units=int(units), orders=_order_total(session, start, end, filters)
+    )
 
 
 def _order_total(session: Session, start: date, end: date, filters: Filters) -> int:
@@ -106,8 +108,10 @@ def sales_breakdown(
 ) -> Breakdown:
     """Sales grouped by one dimension over the range, with a total that reconciles."""
     dimension = Dimension(by)
-    statement = _product_statement(session, start, end, filters) if dimension is Dimension.PRODUCT else (
-        _rollup_statement(session, dimension, start, end, filters)
+    statement = (
+        _product_statement(session, start, end, filters)
+        if dimension is Dimension.PRODUCT
+        else (_rollup_statement(session, dimension, start, end, filters))
     )
     rows = [
         BreakdownRow(key=_key_text(key), net_revenue=revenue, cogs=cogs, units=int(units), orders=int(orders))

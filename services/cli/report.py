@@ -66,7 +66,9 @@ def _range(session: Session, start: date | None, end: date | None) -> tuple[date
         return start, end
     found = queries.dimensions(session)
     if found.first_day is None or found.last_day is None:
-        fail("there is no sales data yet", fix="import a sales file with `glance import sales FILE` or run `glance demo`")
+        fail(
+            "there is no sales data yet", fix="import a sales file with `glance import sales FILE` or run `glance demo`"
+        )
     return start or found.first_day, end or found.last_day
 
 
@@ -207,7 +209,9 @@ def pnl(
 @app.command("kpis")
 @_guard
 def kpis(
-    period: queries.PeriodName = typer.Option(queries.PeriodName.MTD, "--period", help="mtd, qtd, ytd, last_30_days or custom."),
+    period: queries.PeriodName = typer.Option(
+        queries.PeriodName.MTD, "--period", help="mtd, qtd, ytd, last_30_days or custom."
+    ),
     start: date | None = typer.Option(None, "--from", help="First day of a custom period."),
     end: date | None = typer.Option(None, "--to", help="Last day of a custom period."),
     today: date | None = typer.Option(None, "--today", help="The day named periods end on (default: today)."),
@@ -259,4 +263,10 @@ def kpis(
     }
     if fmt is Format.table:
         stdout.print(card.health.headline())
-    _emit(payload, ["key", "value", "target", "prior", "change_pct", "status"], rows, fmt, f"KPIs {chosen.start} to {chosen.end}")
+    _emit(
+        payload,
+        ["key", "value", "target", "prior", "change_pct", "status"],
+        rows,
+        fmt,
+        f"KPIs {chosen.start} to {chosen.end}",
+    )

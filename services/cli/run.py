@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +17,7 @@ from services.settings import get_settings
 from services.supervisor import Child, StartupError, start_child, stop_children, supervise, wait_ready
 
 
-class Service(str, Enum):
+class Service(StrEnum):
     sync = "sync"
     dashboard = "dashboard"
 

@@ -15,7 +15,9 @@ import pytest
 from tests.conftest import PG_ADMIN_URL, _pg_url
 
 
-def run_glance(*args: str, env: dict[str, str], timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_glance(
+    *args: str, env: dict[str, str], timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `glance ARGS` in a subprocess and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "services", *args],

@@ -25,8 +25,18 @@ def free_port() -> int:
 def start_demo(data_dir: Path, sync_port: int, dashboard_port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "GLANCE_DATA_DIR": str(data_dir), "GLANCE_DATABASE_URL": "", "GLANCE_REDIS_URL": ""}
     return subprocess.Popen(
-        [sys.executable, "-m", "services", "demo", "--lines", "3000",
-         "--sync-port", str(sync_port), "--dashboard-port", str(dashboard_port)],
+        [
+            sys.executable,
+            "-m",
+            "services",
+            "demo",
+            "--lines",
+            "3000",
+            "--sync-port",
+            str(sync_port),
+            "--dashboard-port",
+            str(dashboard_port),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -83,6 +93,9 @@ def test_demo_serves_both_services_stops_cleanly_and_keeps_its_data(tmp_path: Pa
     report = subprocess.run(
         [sys.executable, "-m", "services", "report", "sales", "--by", "year", "--format", "json"],
         env={**os.environ, "GLANCE_DATA_DIR": str(tmp_path), "GLANCE_DATABASE_URL": ""},
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert '"data_version": 1' in report.stdout

@@ -25,7 +25,9 @@ def _seed(session: Session) -> None:
         [
             sale(territory="UK", channel="Online", net_revenue="0.10", cogs="0.05", order_date=date(2025, 1, 2)),
             sale(territory="UK", channel="Retail", net_revenue="0.20", cogs="0.05", order_date=date(2025, 2, 2)),
-            sale(territory="FR", channel="Online", net_revenue="1234567.89", cogs="1000.00", order_date=date(2025, 2, 3)),
+            sale(
+                territory="FR", channel="Online", net_revenue="1234567.89", cogs="1000.00", order_date=date(2025, 2, 3)
+            ),
         ],
     )
     store_expense_lines(session, [(date(2025, 2, 1), "FR", "Rent", "2800.00")])
@@ -77,7 +79,16 @@ def test_kpi_report_prints_the_health_headline(session: Session, glance_env: Set
     _seed(session)
 
     result = run_glance(
-        "report", "kpis", "--period", "custom", "--from", "2025-02-01", "--to", "2025-02-28", "--format", "json",
+        "report",
+        "kpis",
+        "--period",
+        "custom",
+        "--from",
+        "2025-02-01",
+        "--to",
+        "2025-02-28",
+        "--format",
+        "json",
         env=_env(glance_env),
     )
 

@@ -19,8 +19,15 @@ def test_storing_the_same_lines_twice_changes_nothing(session: Session) -> None:
     lines = [sale(external_id=f"E{i}") for i in range(5)]
     store_sales_lines(session, lines)
 
-    frame = pl.DataFrame([{**line, "net_revenue_rc": line["net_revenue"], "cogs_rc": line["cogs"], "import_run_id": None} for line in lines])
-    result = merge_frame(session, table=SalesLine.__table__, key=("source", "external_id"), frame=frame.cast({"import_run_id": pl.Int64}))
+    frame = pl.DataFrame(
+        [
+            {**line, "net_revenue_rc": line["net_revenue"], "cogs_rc": line["cogs"], "import_run_id": None}
+            for line in lines
+        ]
+    )
+    result = merge_frame(
+        session, table=SalesLine.__table__, key=("source", "external_id"), frame=frame.cast({"import_run_id": pl.Int64})
+    )
 
     assert (result.inserted, result.updated, result.unchanged) == (0, 0, 5)
 

@@ -60,7 +60,11 @@ def test_every_breakdown_reconciles_to_the_same_total(session: Session) -> None:
             units=1 + i % 4,
         )
         for i, (t, c, cat, m) in enumerate(
-            (t, c, cat, m) for t in ("UK", "FR", "ES") for c in ("Online", "Retail") for cat in ("A", "B") for m in (1, 2, 3)
+            (t, c, cat, m)
+            for t in ("UK", "FR", "ES")
+            for c in ("Online", "Retail")
+            for cat in ("A", "B")
+            for m in (1, 2, 3)
         )
     ]
     store_sales_lines(session, lines)
@@ -71,9 +75,7 @@ def test_every_breakdown_reconciles_to_the_same_total(session: Session) -> None:
         for by in ("territory", "channel", "category", "product", "month", "year", "day")
     }
     grand = queries.sales_totals(session, start=start, end=end)
-    expected = sum(
-        (line["net_revenue"] for line in lines if start <= line["order_date"] <= end), Decimal("0")
-    )
+    expected = sum((line["net_revenue"] for line in lines if start <= line["order_date"] <= end), Decimal("0"))
 
     assert grand.net_revenue == expected
     for by, report in totals.items():
@@ -110,9 +112,11 @@ def test_an_order_spanning_two_categories_counts_once_in_the_total(session: Sess
 def test_products_over_a_range_with_partial_months_reconcile(session: Session) -> None:
     store_sales_lines(
         session,
-        [sale(product=p, order_date=d, net_revenue="10.00") for p in ("P1", "P2") for d in (
-            date(2025, 1, 5), date(2025, 1, 25), date(2025, 2, 10), date(2025, 3, 3), date(2025, 3, 28)
-        )],
+        [
+            sale(product=p, order_date=d, net_revenue="10.00")
+            for p in ("P1", "P2")
+            for d in (date(2025, 1, 5), date(2025, 1, 25), date(2025, 2, 10), date(2025, 3, 3), date(2025, 3, 28))
+        ],
     )
 
     report = queries.sales_breakdown(session, by="product", start=date(2025, 1, 20), end=date(2025, 3, 10))
@@ -133,7 +137,9 @@ def test_lines_in_another_currency_are_converted_not_summed_raw(session: Session
 
 def test_pnl_prorates_monthly_opex_onto_a_partial_month(session: Session) -> None:
     store_sales_lines(session, [sale(order_date=date(2025, 1, 3), net_revenue="5000.00", cogs="2000.00")])
-    store_expense_lines(session, [(date(2025, 1, 1), "UK", "Rent", "3100.00"), (date(2025, 1, 1), "UK", "IT", "310.00")])
+    store_expense_lines(
+        session, [(date(2025, 1, 1), "UK", "Rent", "3100.00"), (date(2025, 1, 1), "UK", "IT", "310.00")]
+    )
 
     half = queries.pnl_report(session, by="territory", start=date(2025, 1, 1), end=date(2025, 1, 15))
     whole = queries.pnl_report(session, by="month", start=JAN[0], end=JAN[1])
