@@ -34,6 +34,7 @@ from pathlib import Path
 import httpx
 import psycopg
 from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 ADMIN_URL = os.environ.get("GLANCE_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = "/usr/bin/chromium"
@@ -168,6 +169,7 @@ class Results:
 
     sequential: list[Timing] = field(default_factory=list)
     concurrent: list[Timing] = field(default_factory=list)
+    timed_out: int = 0
     rss_before_mb: float = 0.0
     rss_open_mb: float = 0.0
 
@@ -220,12 +222,24 @@ async def measure(browser: Browser, server: Server, cookie: dict[str, str], sess
     for context in hold:
         await context.close()
     hold.clear()
+
+    async def timed() -> Timing | None:
+        try:
+            return await session(browser, server, cookie, hold)
+        except PlaywrightTimeout:
+            results.timed_out += 1  # counted and reported, so one stuck session does not void the run
+            return None
+
     for _ in range(sessions):
-        results.sequential.append(await session(browser, server, cookie, hold))
-        await hold.pop().close()
+        found = await timed()
+        if found is not None:
+            results.sequential.append(found)
+        for context in hold:
+            await context.close()
+        hold.clear()
     await asyncio.sleep(2)
     results.rss_before_mb = server.rss_mb()
-    results.concurrent = list(await asyncio.gather(*(session(browser, server, cookie, hold) for _ in range(concurrent))))
+    results.concurrent = [t for t in await asyncio.gather(*(timed() for _ in range(concurrent))) if t is not None]
     results.rss_open_mb = server.rss_mb()
     for context in hold:
         await context.close()
@@ -254,6 +268,8 @@ def report(glance: Results, floor: Results, *, lines: int, concurrent: int) -> N
     verdict = "ok" if ratio <= TARGETS["banner"] else "MISSED"
     print(f"{f'banner p95, {concurrent} at once':28}{glance_p95:10.2f}{floor_p95:10.2f}{ratio:8.2f}x{TARGETS['banner']:7.1f}x  {verdict}")
     for name, found in (("Glance", glance), ("floor", floor)):
+        if found.timed_out:
+            print(f"{name}: {found.timed_out} session(s) timed out after {TIMEOUT_MS / 1000:.0f} s and are left out")
         per_session = (found.rss_open_mb - found.rss_before_mb) / concurrent
         print(
             f"{name} server memory: {found.rss_before_mb:.0f} MB idle, {found.rss_open_mb:.0f} MB with "

@@ -71,6 +71,7 @@ class GlanceApp(pn.viewable.Viewer):
         self.client = SyncClient.from_settings(settings)
         self.pages: dict[str, Page] = {}
         self._ready = False
+        self._refused = False
         self.allowed = [key for key, role in PAGES.items() if user.can(role)]
         self.main = pn.Column(sizing_mode="stretch_width")
         self.notice = html_pane("", visible=False)
@@ -104,7 +105,7 @@ class GlanceApp(pn.viewable.Viewer):
                 self.pages[key] = kinds[key](self.ctx)
         return self.pages[key]
 
-    def show(self) -> None:
+    def show(self, *, first_paint: bool = False) -> None:
         """Show the chosen page, or refuse a page this role may not see and show the home page."""
         key = self.page
         if key not in self.allowed:
@@ -112,6 +113,7 @@ class GlanceApp(pn.viewable.Viewer):
             role = self.tr(f"role.{self.user.role.value}")
             self.notice.object = notice_html(self.tr("nav.denied", role=role, page=name), "error")
             self.notice.visible = True
+            self._refused = True
             self.page = "glance"
             return
         if key != "glance":
@@ -126,7 +128,7 @@ class GlanceApp(pn.viewable.Viewer):
             if other is not page:
                 other.pause()
             other.visible = other is page
-        page.refresh()
+        page.refresh(first=page.first_paint if first_paint else 0)
 
     def filters_changed(self) -> None:
         """New filters: refresh the visible page; the others refresh when next shown."""
@@ -134,7 +136,7 @@ class GlanceApp(pn.viewable.Viewer):
             self.pages[self.page].refresh()
 
     def load(self) -> None:
-        """First load (on page load): what the data holds, then the page."""
+        """First load, while the session is created: what the data holds, then the page's first parts."""
         try:
             found = self.store.dimensions()
         except DataUnavailable:
@@ -149,11 +151,14 @@ class GlanceApp(pn.viewable.Viewer):
                 f'<div class="glance footer">{html.escape(self.tr("footer", version=__version__, revision=release.commit[:12], as_of=as_of))}</div>'
             )
         self._ready = True
-        self.show()
-        location = pn.state.location
-        if location is not None and location.query_params.get("page", self.page) != self.page:
-            # A refused page in the link: once the browser is connected, make its address say where it is.
-            location.update_query(page=self.page)
+        self.show(first_paint=True)
+        if self._refused:
+            pn.state.onload(self._fix_address)
+
+    def _fix_address(self) -> None:
+        """A refused page in the link: once the browser is connected, make its address say where it is."""
+        if pn.state.location is not None:
+            pn.state.location.update_query(page=self.page)
 
     def _system_html(self, *, ok: bool) -> str:
         if not ok:

@@ -67,9 +67,10 @@ def create_session() -> pn.viewable.Viewable:
         # Before the widgets exist, so they are created showing the filters the URL asks for.
         pn.state.location.sync(app, {"page": "page"})
         pn.state.location.sync(app.store, STORE_URL_PARAMS)
-    template = app.template()
-    pn.state.onload(app.load)
-    return template
+    # The banner and cards are computed now (from the shared cache, usually) so they arrive with the
+    # page itself instead of one more round trip after it; charts follow via `pn.state.onload`.
+    app.load()
+    return app.template()
 
 
 def allowed_origins(settings: Settings, *, host: str, port: int) -> list[str]:

@@ -38,6 +38,10 @@ class Page(pn.viewable.Viewer):
     """A page: `build()` once, then `refresh()` runs its steps, each shown as soon as it is done."""
 
     key = ""
+    needs_data = True
+    """Pages of figures show the empty state on an empty database."""
+    first_paint = 1
+    """How many steps belong in the first page the browser receives."""
     visible = param.Boolean(default=True, doc="Whether the page is the one on screen")
 
     def __init__(self, ctx: PageContext) -> None:
@@ -60,15 +64,26 @@ class Page(pn.viewable.Viewer):
     def empty(self) -> None:
         """Show the empty state (no data at all); pages override to blank their parts."""
 
-    def refresh(self) -> None:
-        """Reload every part for the current filters, step by step."""
+    def refresh(self, *, first: int = 0) -> None:
+        """Reload every part for the current filters, step by step.
+
+        The `first` steps run now, so while a session is being created they land in the page the
+        browser receives; the rest follow once the page has loaded (`pn.state.onload`), one per tick.
+        """
         self._generation += 1
         generation = self._generation
         self.status.visible = False
-        if not self.ctx.has_data:
+        if self.needs_data and not self.ctx.has_data:
             self.empty()
             return
-        run_steps([partial(self._guarded, step, generation) for step in self.steps()])
+        steps = [partial(self._guarded, step, generation) for step in self.steps()]
+        for step in steps[:first]:
+            if not step():
+                return
+        if first and steps[first:] and in_session():
+            pn.state.onload(partial(run_steps, steps[first:]))
+        else:
+            run_steps(steps[first:])
 
     def pause(self) -> None:
         """Stop loading: the page is leaving the screen, and updating detached plots breaks the browser's view."""
@@ -84,7 +99,7 @@ class Page(pn.viewable.Viewer):
             self.show_status(self.ctx.tr("state.db_down"), "warn")
             self._schedule_retry()
             return False
-        except Exception as exc:  # noqa: BLE001 - the page edge: a short message for people, the details to the log
+        except Exception as exc:  # the page edge: a short message for people, the details to the log
             log.exception("page_step_failed", page=self.key, step=getattr(step, "__name__", repr(step)))
             self.show_status(self.ctx.tr("state.error", problem=type(exc).__name__), "error")
             return False
@@ -95,7 +110,7 @@ class Page(pn.viewable.Viewer):
         self.status.visible = True
 
     def _schedule_retry(self) -> None:
-        if self._retry is not None or pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+        if self._retry is not None or not in_session():
             return
 
         def retry() -> None:
@@ -114,7 +129,9 @@ def run_steps(steps: list[Callable[[], bool]]) -> None:
     Outside a server session (tests) the steps simply run in order.
     """
     doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
+    if not steps:
+        return
+    if not in_session():
         for step in steps:
             if not step():
                 return
@@ -125,3 +142,9 @@ def run_steps(steps: list[Callable[[], bool]]) -> None:
             doc.add_next_tick_callback(partial(run, index + 1))
 
     doc.add_next_tick_callback(partial(run, 0))
+
+
+def in_session() -> bool:
+    """True inside a served browser session (false in tests that drive pages directly)."""
+    doc = pn.state.curdoc
+    return doc is not None and doc.session_context is not None

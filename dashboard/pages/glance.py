@@ -17,6 +17,7 @@ class GlancePage(Page):
     """Is the business healthy? Answered in the first second."""
 
     key = "glance"
+    first_paint = 2  # banner and cards come with the page; charts follow
 
     def build(self) -> list[pn.viewable.Viewable]:
         tr, fmt = self.ctx.tr, self.ctx.fmt

@@ -55,6 +55,7 @@ class ImportsPage(Page):
     """Upload with kind, source and mapping; the report and the rejected rows come back at once."""
 
     key = "imports"
+    needs_data = False  # an empty database is exactly when imports matter
     needs = Role.analyst
 
     def __init__(self, ctx: PageContext, *, client: SyncClient) -> None:
@@ -100,11 +101,6 @@ class ImportsPage(Page):
 
     def steps(self) -> list[Step]:
         return [self.load_history]
-
-    def refresh(self) -> None:
-        # Imports work on an empty database too: that is where data comes from.
-        self.ctx.has_data = True
-        super().refresh()
 
     def load_history(self) -> None:
         """Import history from the sync service; if it is down, say uploads are unavailable."""

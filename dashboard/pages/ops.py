@@ -19,6 +19,7 @@ class OpsPage(Page):
     """The same facts `/version` and `/readyz` give, side by side for dashboard and sync service."""
 
     key = "ops"
+    needs_data = False  # ops facts matter most when there is no data
     needs = Role.admin
 
     def __init__(self, ctx: PageContext, *, client: SyncClient, engine: Engine, settings: Settings) -> None:
@@ -46,10 +47,6 @@ class OpsPage(Page):
 
     def steps(self) -> list[Step]:
         return [self.load_parts, self.load_dependencies, self.load_freshness]
-
-    def refresh(self) -> None:
-        self.ctx.has_data = True  # ops facts matter most when there is no data
-        super().refresh()
 
     def load_parts(self) -> None:
         mine = version_payload(service="dashboard", engine=self.engine)

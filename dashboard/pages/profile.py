@@ -41,7 +41,7 @@ class ProfilePage(Page):
     def steps(self) -> list[Step]:
         return []
 
-    def refresh(self) -> None:
+    def refresh(self, *, first: int = 0) -> None:
         """Nothing to load: the facts came with the session."""
 
     def change_password(self) -> None:
