@@ -48,6 +48,28 @@ def downgrade() -> None:
 '''
 
 
+def extra_migration(down_revision: str) -> str:
+    """A harmless migration: a release with it leaves the schema ahead of every other build."""
+    return f'''"""Stack-test build only: one more table, so older code finds the schema ahead of it."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9998_extra"
+down_revision = "{down_revision}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("stack_test_marker", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("stack_test_marker")
+'''
+
+
 @dataclass(frozen=True)
 class Release:
     """A built release: its image tag and the git revision its /version must report."""
@@ -107,3 +129,9 @@ def build_broken_migration(workdir: Path) -> Release:
     migration = "db/migrations/versions/2099_01_01_9999_broken_on_purpose.py"
     return build_variant(workdir, name="broken-migration", add={migration: broken_migration(head_revision())})
 
+
+
+def build_extra_migration(workdir: Path) -> Release:
+    """The current tree plus a migration that works."""
+    migration = "db/migrations/versions/2099_01_01_9998_extra_table.py"
+    return build_variant(workdir, name="extra-migration", add={migration: extra_migration(head_revision())})

@@ -12,7 +12,14 @@ import pytest
 
 from tests.stack.browser import expect_revenue_rows, logged_in
 from tests.stack.harness import Stack
-from tests.stack.releases import V2_MARK, Release, build_broken_migration, build_queries_v2, remove_images
+from tests.stack.releases import (
+    V2_MARK,
+    Release,
+    build_broken_migration,
+    build_extra_migration,
+    build_queries_v2,
+    remove_images,
+)
 from tests.stack.sales_file import SalesFile, report_by_territory
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -88,3 +95,21 @@ def test_release_refuses_a_tag_that_was_never_built(stack: Stack) -> None:
     attempt = stack.deploy("release", "--tag", "0.0.0-000000000000", check=False)
     assert attempt.returncode == 1
     assert "does not exist" in attempt.stderr
+
+
+def test_rollback_below_the_database_schema_is_refused(
+    stack: Stack, first_release: Release, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Last test: it leaves the schema ahead of every other build, so it ends the stack itself."""
+    newer = build_extra_migration(tmp_path_factory.mktemp("variants"))
+    try:
+        stack.deploy("release", "--tag", newer.tag)
+        attempt = stack.deploy("release", "--tag", first_release.tag, check=False)
+        assert attempt.returncode == 1
+        assert "newer than this code" in attempt.stderr
+        assert "running stack is untouched" in attempt.stderr
+        assert stack.tag == newer.tag
+        assert revisions(stack) == {"sync": newer.revision, "dashboard": newer.revision}
+    finally:
+        stack.down()
+        remove_images(newer)
