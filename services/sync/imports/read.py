@@ -11,7 +11,9 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Iterator
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -23,11 +25,19 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from services.sync.imports.errors import ImportRefusedError
+from services.sync.imports.guards import (
+    check_columns,
+    check_field_sizes,
+    check_json_depth,
+    check_xlsx_archive,
+    too_long_field,
+)
 
 ROW = "__row"
 _SAMPLE_BYTES = 256 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
 _CSV_BLOCK_BYTES = 16 << 20
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 class FileFormat(StrEnum):
@@ -61,6 +71,7 @@ class TableFile:
             FileFormat.jsonl: self._jsonl_batches,
         }[self.format]
         for frame in reader(batch_rows, wanted):
+            check_field_sizes(frame, columns=wanted, row_column=ROW)
             cells = [pl.col(c).cast(pl.String).str.strip_chars().fill_null("") != "" for c in wanted]
             yield frame.filter(pl.any_horizontal(cells)) if cells else frame
 
@@ -73,7 +84,32 @@ class TableFile:
             )
             return "error"
 
-        reader = pa_csv.open_csv(
+        first_row = 2
+        pending: list[pa.RecordBatch] = []
+        try:
+            # Opening reads the first block, so it can already meet a bad row or a too-long field.
+            reader = self._open_csv_reader(wanted, on_ragged)
+            for record_batch in reader:
+                pending.append(record_batch)
+                if sum(b.num_rows for b in pending) >= batch_rows:
+                    frame = _numbered(pl.from_arrow(pa.Table.from_batches(pending)), first_row)
+                    first_row += frame.height
+                    pending = []
+                    yield frame
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if "straddling" in str(exc):
+                raise too_long_field(_CSV_BLOCK_BYTES) from exc
+            problem = ragged[0] if ragged else f"the file could not be read as {self.encoding} CSV: {exc}"
+            raise ImportRefusedError(
+                problem, fix="quote fields that contain the delimiter or a line break, or pass the right --encoding"
+            ) from exc
+        if pending:
+            yield _numbered(pl.from_arrow(pa.Table.from_batches(pending)), first_row)
+
+    def _open_csv_reader(
+        self, wanted: list[str], on_ragged: Callable[[pa_csv.InvalidRow], str]
+    ) -> pa_csv.CSVStreamingReader:
+        return pa_csv.open_csv(
             self.path,
             read_options=pa_csv.ReadOptions(
                 column_names=self.columns, skip_rows=1, encoding=self.encoding, block_size=_CSV_BLOCK_BYTES
@@ -88,23 +124,6 @@ class TableFile:
                 quoted_strings_can_be_null=False,
             ),
         )
-        first_row = 2
-        pending: list[pa.RecordBatch] = []
-        try:
-            for record_batch in reader:
-                pending.append(record_batch)
-                if sum(b.num_rows for b in pending) >= batch_rows:
-                    frame = _numbered(pl.from_arrow(pa.Table.from_batches(pending)), first_row)
-                    first_row += frame.height
-                    pending = []
-                    yield frame
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            problem = ragged[0] if ragged else f"the file could not be read as {self.encoding} CSV: {exc}"
-            raise ImportRefusedError(
-                problem, fix="quote fields that contain the delimiter or a line break, or pass the right --encoding"
-            ) from exc
-        if pending:
-            yield _numbered(pl.from_arrow(pa.Table.from_batches(pending)), first_row)
 
     def _xlsx_batches(self, batch_rows: int, wanted: list[str]) -> Iterator[pl.DataFrame]:
         # XLSX cannot be streamed by fastexcel; a sheet holds at most about a million rows anyway.
@@ -129,6 +148,7 @@ class TableFile:
                 numbers, lines = [], []
                 for raw in handle:
                     line_number += 1
+                    check_json_depth(raw, number=line_number)
                     if raw.strip():
                         numbers.append(line_number)
                         lines.append(raw if raw.endswith(b"\n") else raw + b"\n")
@@ -163,9 +183,10 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
     if not head.strip():
         raise ImportRefusedError(f"{path.name} is empty", fix="export the file again with its header and rows")
     if head.startswith(b"PK\x03\x04"):
-        return _open_xlsx(path, sheet)
+        check_xlsx_archive(path)
+        return _checked(_open_xlsx(path, sheet))
     if head.startswith(b"PAR1"):
-        return _open_parquet(path)
+        return _checked(_open_parquet(path))
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportRefusedError(
             f"{path.name} is an old Excel (.xls) workbook", fix="save it as .xlsx or CSV and import that"
@@ -173,8 +194,13 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
     text_encoding = _text_encoding(path, head, encoding)
     sample = _decode_sample(head, text_encoding)
     if sample.lstrip().startswith("{"):
-        return _open_jsonl(path, sample)
-    return _open_csv(path, sample, text_encoding)
+        return _checked(_open_jsonl(path, sample))
+    return _checked(_open_csv(path, sample, text_encoding))
+
+
+def _checked(table: TableFile) -> TableFile:
+    check_columns(table.columns, name=table.path.name)
+    return table
 
 
 def _read_head(path: Path) -> bytes:
@@ -199,22 +225,38 @@ def _text_encoding(path: Path, head: bytes, requested: str | None) -> str:
             f"{path.name} is a binary file, not text: it cannot be read as CSV",
             fix="export the data as CSV, XLSX, Parquet or JSON lines",
         )
-    if _decodes(path, "utf-8"):
+    bad_byte = _first_undecodable(path, "utf-8")
+    if bad_byte is None:
         return "utf-8"
+    if _UTF8_SEQUENCE.search(head):
+        # Valid UTF-8 letters and invalid bytes in one file: no single encoding reads it right.
+        raise ImportRefusedError(
+            f"{path.name} is written in UTF-8 but byte {bad_byte:,} is not valid UTF-8 (a damaged or mixed file)",
+            fix="save the file again as UTF-8, or pass --encoding if it really is another encoding",
+        )
     # Every byte decodes in Latin-1; cp1252 is the usual Windows superset, tried first.
     return "cp1252" if _decodes(path, "cp1252") else "latin-1"
 
 
 def _decodes(path: Path, encoding: str) -> bool:
+    return _first_undecodable(path, encoding) is None
+
+
+def _first_undecodable(path: Path, encoding: str) -> int | None:
+    """The offset of the first byte `encoding` cannot decode, or None when the whole file decodes."""
     decoder = codecs.getincrementaldecoder(encoding)()
+    offset = pending = 0
     with path.open("rb") as handle:
         try:
             while chunk := handle.read(1 << 22):
+                pending = len(decoder.getstate()[0])  # a sequence cut by the previous chunk
                 decoder.decode(chunk)
+                offset += len(chunk)
+            pending = len(decoder.getstate()[0])
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
+        except UnicodeDecodeError as exc:
+            return offset - pending + exc.start
+    return None
 
 
 def _decode_sample(head: bytes, encoding: str) -> str:
@@ -230,11 +272,13 @@ def _open_csv(path: Path, sample: str, encoding: str) -> TableFile:
         delimiter = _sniff_delimiter(text)
         header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise too_long_field(csv.field_size_limit()) from exc
         raise ImportRefusedError(
             f"the header cannot be read as CSV ({exc})", fix="export the file again as CSV"
         ) from exc
     columns = [name.strip() or f"column {i + 1}" for i, name in enumerate(header)]
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    repeated = sorted(c for c, n in Counter(columns).items() if n > 1)
     if repeated:
         raise ImportRefusedError(
             f"the header repeats the column name {', '.join(repr(c) for c in repeated)}",
@@ -294,6 +338,7 @@ def _open_jsonl(path: Path, sample: str) -> TableFile:
     for number, line in enumerate(sample.splitlines()[:1000], start=1):
         if not line.strip():
             continue
+        check_json_depth(line.encode(), number=number)
         try:
             record = json.loads(line)
         except ValueError:
