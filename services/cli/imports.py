@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -109,12 +110,13 @@ def print_report(report: ImportReport, output: OutputFormat) -> None:
     else:
         _print_table(report)
     if report.status in (RunStatus.refused, RunStatus.failed):
-        stderr.print(f"[bold red]error:[/] {report.message}")
+        stderr.print(f"[bold red]error:[/] {escape(report.message)}")
 
 
 def _print_table(report: ImportReport) -> None:
-    stdout.print(f"import #{report.run_id} {report.kind.value} from {report.filename} (source '{report.source}')")
-    stdout.print(report.summary())
+    # File names, sources and rejected values come from the file: escaped, never read as rich markup.
+    stdout.print(escape(f"import #{report.run_id} {report.kind.value} from {report.filename} (source '{report.source}')"))
+    stdout.print(escape(report.summary()))
     if report.status is RunStatus.succeeded:
         stdout.print(
             f"{report.rows_read} rows in {report.elapsed:.2f} s ({report.rows_per_second:,.0f} rows/s); "
@@ -123,11 +125,11 @@ def _print_table(report: ImportReport) -> None:
     if report.date_format:
         stdout.print(f"dates read as {report.date_format}")
     for default in report.defaults_used:
-        stdout.print(f"default: {default.field} = {default.value} for {default.rows} rows")
+        stdout.print(escape(f"default: {default.field} = {default.value} for {default.rows} rows"))
     if report.rejections:
         table = Table("row", "field", "value", "reason", title="rejected rows", title_justify="left")
         for rejection in report.rejections[:50]:
-            table.add_row(str(rejection.row), rejection.field, rejection.value, rejection.reason)
+            table.add_row(str(rejection.row), escape(rejection.field), escape(rejection.value), escape(rejection.reason))
         stdout.print(table)
         if report.rejected > 50 or report.rejections_truncated:
             stdout.print(f"(all rejections: GET /api/v1/imports/{report.run_id}/rejected.csv)")

@@ -6,6 +6,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -13,7 +14,8 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def fail(message: str, *, fix: str = "", code: int = 1) -> NoReturn:
     """Print `error: message` and an optional fix to stderr, then exit with `code`."""
-    stderr.print(f"[bold red]error:[/] {message}")
+    # Messages quote user data (file names, values): escaped, so "[/x]" in a value is text, not markup.
+    stderr.print(f"[bold red]error:[/] {escape(message)}")
     if fix:
-        stderr.print(f"fix: {fix}")
+        stderr.print(f"fix: {escape(fix)}")
     raise typer.Exit(code)

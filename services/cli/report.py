@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from db.engine import get_engine
 from services.cache import cached_query
 from services.cli.output import fail, stdout
 from services.settings import get_settings
+from services.sync.imports.rejected_csv import neutralise
 
 app = typer.Typer(help="Print business figures (the same numbers the dashboard shows).", no_args_is_help=True)
 
@@ -83,7 +85,8 @@ def _emit(payload: dict[str, Any], columns: list[str], rows: list[dict[str, Any]
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in [*rows, payload["total"]] if payload["total"] else rows:
-            writer.writerow({k: _text(v) for k, v in row.items()})
+            # Keys are names from imported files: a leading = + - @ must not become a spreadsheet formula.
+            writer.writerow({k: neutralise(str(_text(v))) if k == "key" else _text(v) for k, v in row.items()})
     else:
         table = Table(title=title, show_footer=bool(payload["total"]))
         total = payload["total"]
@@ -91,7 +94,7 @@ def _emit(payload: dict[str, Any], columns: list[str], rows: list[dict[str, Any]
             numeric = column != "key"
             table.add_column(column, footer=str(_text(total.get(column, ""))), justify="right" if numeric else "left")
         for row in rows:
-            table.add_row(*(f"{_text(row[c])}" for c in columns))
+            table.add_row(*(escape(f"{_text(row[c])}") for c in columns))
         stdout.print(table)
 
 
