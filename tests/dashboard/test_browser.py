@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
+from dashboard.assets import asset_url, assets
 from tests.dashboard.served import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -191,3 +193,28 @@ def test_logging_out_ends_the_session(page: Page, stack: Stack) -> None:
     expect(page.locator("h1")).to_have_text("You are signed out.")
     page.goto(stack.dashboard_url)
     expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_back_returns_to_the_previous_page(page: Page, stack: Stack) -> None:
+    log_in(page, stack, "viewer")
+    expect(page.locator(".cards[data-loaded]")).to_be_visible()
+    page.get_by_role("button", name="P&L", exact=True).click()
+    expect(page).to_have_url(re.compile(r"page=pnl"))
+    expect(page.locator(".tabulator-row").first).to_be_visible()
+
+    page.go_back()
+
+    expect(page.locator(".cards[data-loaded]")).to_be_visible()
+    expect(page.locator(".tabulator-row")).to_have_count(0)
+
+
+def test_static_files_are_served_under_their_content_hash_and_cached_for_good(page: Page, stack: Stack) -> None:
+    found = assets()["glance.css"]
+
+    hashed = httpx.get(f"{stack.dashboard_url}{asset_url('glance.css')}")
+    plain = httpx.get(f"{stack.dashboard_url}/assets/glance.css")
+
+    assert hashed.status_code == 200
+    assert hashed.content == found.path.read_bytes()
+    assert "immutable" in hashed.headers["Cache-Control"]
+    assert plain.status_code == 404
