@@ -24,15 +24,22 @@ class StackCommandError(AssertionError):
     """A docker or deploy command failed; the message carries its output."""
 
 
-def run(args: list[str], *, timeout_s: float = 600, check: bool = True, stdin: str | None = None,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str],
+    *,
+    timeout_s: float = 600,
+    check: bool = True,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run a command with a timeout; on failure raise with its output so the test report shows why."""
     result = subprocess.run(
         args, capture_output=True, text=True, timeout=timeout_s, input=stdin, env={**os.environ, **(env or {})}
     )
     if check and result.returncode != 0:
         raise StackCommandError(
-            f"`{' '.join(args)}` exited {result.returncode}\n--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
+            f"`{' '.join(args)}` exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
         )
     return result
 
@@ -131,8 +138,9 @@ class Stack:
         """The options that select this project, for docker compose and the deploy scripts."""
         return ["--env-file", str(self.env_file), "--project", self.project]
 
-    def compose(self, *args: str, timeout_s: float = 600, check: bool = True,
-                stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def compose(
+        self, *args: str, timeout_s: float = 600, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """`docker compose` on this project."""
         command = ["docker", "compose", "-f", str(COMPOSE_FILE), "--env-file", str(self.env_file), "-p", self.project]
         return run([*command, *args], timeout_s=timeout_s, check=check, stdin=stdin)
@@ -144,8 +152,9 @@ class Stack:
             return run([*command, *self.project_args(), *args], check=check)
         return run([*command, *args, *self.project_args()], check=check)
 
-    def glance(self, *args: str, service: str = "sync", stdin: str | None = None,
-               check: bool = True) -> subprocess.CompletedProcess[str]:
+    def glance(
+        self, *args: str, service: str = "sync", stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run the `glance` CLI inside a running service container."""
         return self.compose("exec", "-T", service, "glance", *args, stdin=stdin, check=check, timeout_s=120)
 
@@ -171,5 +180,15 @@ class Stack:
 
     def down(self) -> None:
         """Remove the project's containers, networks and volumes."""
-        self.compose("--profile", "backup", "--profile", "proxy", "down", "--volumes", "--remove-orphans",
-                     "--timeout", "5", check=False)
+        self.compose(
+            "--profile",
+            "backup",
+            "--profile",
+            "proxy",
+            "down",
+            "--volumes",
+            "--remove-orphans",
+            "--timeout",
+            "5",
+            check=False,
+        )

@@ -81,7 +81,7 @@ class Release:
 def build_current_tree() -> Release:
     """Build every image of the working tree with deploy/build."""
     tag = run([str(REPO / "deploy" / "build")], timeout_s=1200).stdout.strip().splitlines()[-1]
-    label = "{{ index .Config.Labels \"org.opencontainers.image.revision\" }}"
+    label = '{{ index .Config.Labels "org.opencontainers.image.revision" }}'
     revision = run(["docker", "image", "inspect", "--format", label, f"glance-sync:{tag}"]).stdout.strip()
     return Release(tag=tag, revision=revision)
 
@@ -91,8 +91,9 @@ def _tree_files() -> list[str]:
     return sorted(name for name in set(listed.split("\0")) if name and (REPO / name).is_file())
 
 
-def build_variant(workdir: Path, *, name: str, append: dict[str, str] | None = None,
-                  add: dict[str, str] | None = None) -> Release:
+def build_variant(
+    workdir: Path, *, name: str, append: dict[str, str] | None = None, add: dict[str, str] | None = None
+) -> Release:
     """Copy the tree, change it, commit it in a scratch repo and build its app images."""
     tree = workdir / name
     for file in _tree_files():
@@ -128,7 +129,6 @@ def build_broken_migration(workdir: Path) -> Release:
     """The current tree plus a migration that fails."""
     migration = "db/migrations/versions/2099_01_01_9999_broken_on_purpose.py"
     return build_variant(workdir, name="broken-migration", add={migration: broken_migration(head_revision())})
-
 
 
 def build_extra_migration(workdir: Path) -> Release:

@@ -46,8 +46,21 @@ def make_sales_file(*, lines: int = 600, seed: int = 7) -> SalesFile:
     territories = ["UK", "Germany", "France", "Spain"]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["external_id", "order_id", "order_date", "territory", "channel", "product", "category",
-                     "units", "net_revenue", "cogs", "currency"])
+    writer.writerow(
+        [
+            "external_id",
+            "order_id",
+            "order_date",
+            "territory",
+            "channel",
+            "product",
+            "category",
+            "units",
+            "net_revenue",
+            "cogs",
+            "currency",
+        ]
+    )
     by_territory: dict[str, Totals] = {}
     total = Totals()
     orders: dict[str, tuple[date, str]] = {}
@@ -61,9 +74,21 @@ def make_sales_file(*, lines: int = 600, seed: int = 7) -> SalesFile:
         day, channel = orders.setdefault(
             order_id, (date(2025, 1, 1) + timedelta(days=rng.randint(0, 89)), rng.choice(["Online", "Retail"]))
         )
-        writer.writerow([f"L{n:06d}", order_id, day.isoformat(), territory, channel,
-                         f"P{rng.randint(1, 12)}", rng.choice(["Hardware", "Software"]), units,
-                         f"{revenue:.2f}", f"{cogs:.2f}", "GBP"])
+        writer.writerow(
+            [
+                f"L{n:06d}",
+                order_id,
+                day.isoformat(),
+                territory,
+                channel,
+                f"P{rng.randint(1, 12)}",
+                rng.choice(["Hardware", "Software"]),
+                units,
+                f"{revenue:.2f}",
+                f"{cogs:.2f}",
+                "GBP",
+            ]
+        )
         for bucket in (by_territory.setdefault(territory, Totals()), total):
             bucket.net_revenue += revenue
             bucket.cogs += cogs
@@ -92,10 +117,16 @@ class SalesReport:
 
 def report_by_territory(stack: Stack, *, service: str = "sync") -> SalesReport:
     """Run the sales report inside a service container, as an operator would."""
-    payload = json.loads(stack.glance("report", "sales", "--by", "territory", "--format", "json", service=service).stdout)
+    payload = json.loads(
+        stack.glance("report", "sales", "--by", "territory", "--format", "json", service=service).stdout
+    )
 
     def row(item: dict[str, object]) -> ReportRow:
-        return ReportRow(key=str(item.get("key", "total")), net_revenue=Decimal(str(item["net_revenue"])),
-                         units=int(str(item["units"])), orders=int(str(item["orders"])))
+        return ReportRow(
+            key=str(item.get("key", "total")),
+            net_revenue=Decimal(str(item["net_revenue"])),
+            units=int(str(item["units"])),
+            orders=int(str(item["orders"])),
+        )
 
     return SalesReport(rows=[row(item) for item in payload["rows"]], total=row(payload["total"]))

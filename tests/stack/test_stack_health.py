@@ -27,7 +27,9 @@ def assert_report_matches_file(report: SalesReport, sales: SalesFile) -> None:
     assert shown == expected
     total = sales.total
     assert (report.total.net_revenue, report.total.units, report.total.orders) == (
-        total.net_revenue, total.units, total.orders
+        total.net_revenue,
+        total.units,
+        total.orders,
     )
 
 
@@ -42,8 +44,15 @@ def readiness_failing(stack: Stack, part: str) -> dict[str, object] | None:
 
 def wait_ready(stack: Stack) -> None:
     """Wait for /readyz to answer 200 again (recovery without a restart)."""
-    wait_for(lambda: (answer := stack.readiness()) is not None and answer.status_code == 200,
-             what="the sync service to be ready again")
+    wait_for(
+        lambda: (answer := stack.readiness()) is not None and answer.status_code == 200,
+        what="the sync service to be ready again",
+    )
+
+
+def start_times(stack: Stack) -> dict[str, str]:
+    """When each Glance service process started, from /version (unchanged means no restart)."""
+    return {service: stack.get(url + "/version").json()["started_at"] for service, url in stack.app_urls.items()}
 
 
 def check_detail(body: dict[str, object], name: str) -> str:
@@ -70,7 +79,9 @@ def test_imported_file_totals_match_the_report_in_every_service(stack: Stack, im
         assert_report_matches_file(report_by_territory(stack, service=service), imported_sales)
 
 
-def test_dashboard_page_shows_the_imported_totals(stack: Stack, imported_sales: SalesFile, viewer_password: str) -> None:
+def test_dashboard_page_shows_the_imported_totals(
+    stack: Stack, imported_sales: SalesFile, viewer_password: str
+) -> None:
     revenue = imported_sales.revenue_by_territory()
     with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "dashboard-sales.png") as page:
         expect_revenue_rows(page, stack, revenue)
@@ -100,7 +111,7 @@ def test_redis_outage_degrades_quietly_and_recovers(
 def test_database_outage_fails_clearly_and_recovers_without_restart(
     stack: Stack, imported_sales: SalesFile, api_token: str, viewer_password: str
 ) -> None:
-    started_at = {service: stack.get(url + "/version").json()["started_at"] for service, url in stack.app_urls.items()}
+    started_at = start_times(stack)
     revenue = imported_sales.revenue_by_territory()
     with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "db-down.png") as page:
         stack.compose("stop", "db")
@@ -119,7 +130,7 @@ def test_database_outage_fails_clearly_and_recovers_without_restart(
             stack.compose("start", "db")
         wait_ready(stack)
         expect_revenue_rows(page, stack, revenue)
-    assert {service: stack.get(url + "/version").json()["started_at"] for service, url in stack.app_urls.items()} == started_at
+    assert start_times(stack) == started_at
     assert_report_matches_file(report_by_territory(stack), imported_sales)
 
 
@@ -144,12 +155,23 @@ def test_backup_then_restore_brings_back_the_imported_totals(stack: Stack, impor
     backup = stack.deploy("backup", "now").stdout.strip().splitlines()[-1]
     assert backup.endswith(".dump")
     assert backup in stack.deploy("backup", "list").stdout
-    stack.compose("exec", "-T", "db", "psql", "-U", "glance", "-d", "glance", "-v", "ON_ERROR_STOP=1",
-                  "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    stack.compose(
+        "exec",
+        "-T",
+        "db",
+        "psql",
+        "-U",
+        "glance",
+        "-d",
+        "glance",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        "DROP SCHEMA public CASCADE; CREATE SCHEMA public;",
+    )
     lost = stack.glance("report", "sales", "--by", "territory", check=False)
     assert lost.returncode != 0
     stack.deploy("backup", "restore", backup.rsplit("/", 1)[-1])
     assert_report_matches_file(report_by_territory(stack), imported_sales)
     assert stack.get(stack.sync_url + "/readyz").status_code == 200
     assert stack.get(stack.sync_url + "/version").json()["data_version"] >= 1
-
