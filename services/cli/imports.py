@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from db.engine import get_engine
 from services.cli.output import fail, stderr, stdout
@@ -70,20 +71,28 @@ def import_file(
             if bar is not None and task is not None:
                 bar.update(task, completed=step.rows_done, total=step.rows_total)
 
-        report = run_import(
-            get_engine(),
-            kind=kind,
-            file=file,
-            source=source,
-            mapping=pairs,
-            strict=strict,
-            dry_run=dry_run,
-            encoding=encoding,
-            sheet=sheet,
-            date_format=date_format,
-            requested_by=f"cli:{getpass.getuser()}",
-            progress=advance,
-        )
+        try:
+            report = run_import(
+                get_engine(),
+                kind=kind,
+                file=file,
+                source=source,
+                mapping=pairs,
+                strict=strict,
+                dry_run=dry_run,
+                encoding=encoding,
+                sheet=sheet,
+                date_format=date_format,
+                requested_by=f"cli:{getpass.getuser()}",
+                progress=advance,
+            )
+        except OperationalError as exc:
+            # The run could not even be recorded: a read-only or missing data folder, or no database server.
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            fail(
+                f"the database cannot be written ({reason}); nothing was imported",
+                fix="check that the data folder (GLANCE_DATA_DIR) is writable and has free space, or that the database is up",
+            )
     print_report(report, output)
     if report.status is not RunStatus.succeeded:
         raise typer.Exit(1)
