@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from services import __version__
 from services.security_headers import SecurityHeadersMiddleware
 from services.settings import Settings, get_settings
-from services.sync.api import ops
+from services.sync.api import errors, ops
 from services.sync.api.imports import router as imports_router
 from services.sync.scheduler import with_scheduled_work
 
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports_router)
     ops.install(app)
     app.add_middleware(SecurityHeadersMiddleware)
+    errors.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
