@@ -18,7 +18,7 @@ from services.sync.api.deps import require_role
 from services.sync.api.upload import BadUploadError, UploadTooLargeError, receive_upload, upload_dir
 from services.sync.imports import ImportKind, ImportReport, RunStatus, run_import
 from services.sync.imports.rejected_csv import rejected_csv
-from services.sync.imports.runs import list_reports, load_report
+from services.sync.imports.runs import fail_interrupted_runs, list_reports, load_report
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
@@ -104,6 +104,7 @@ async def create_import(
 @router.get("", response_model=list[ImportReport])
 def list_imports(_: Annotated[ApiToken, Depends(require_role(Role.viewer))], limit: int = 50) -> list[ImportReport]:
     """The latest import runs, newest first (without their rejections)."""
+    fail_interrupted_runs(get_engine())  # a run whose process was killed shows as failed, not running forever
     with Session(get_engine()) as session:
         return list_reports(session, limit=max(1, min(limit, 500)))
 
@@ -113,6 +114,7 @@ def get_import(
     run_id: Annotated[int, Path(ge=1)], _: Annotated[ApiToken, Depends(require_role(Role.viewer))]
 ) -> ImportReport:
     """One run's report, with its first rejections."""
+    fail_interrupted_runs(get_engine())
     with Session(get_engine()) as session:
         report = load_report(session, run_id=run_id)
     if report is None:
