@@ -160,6 +160,17 @@ def create_token(session: Session, *, name: str, role: str | Role) -> str:
     return secret
 
 
+def register_token(session: Session, *, name: str, role: str | Role, token: str) -> bool:
+    """Accept a secret chosen elsewhere (e.g. `GLANCE_API_TOKEN` from `.env`); False if already known."""
+    if len(token) < 16:
+        raise AccountError(f"the token for '{name}' is too short; use at least 16 random characters")
+    if session.execute(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).scalar_one_or_none():
+        return False
+    session.add(ApiToken(name=name, role=_role(role).value, token_hash=_token_hash(token)))
+    session.flush()
+    return True
+
+
 def verify_token(session: Session, *, token: str) -> ApiToken | None:
     """The live token with this secret (its last use recorded), or None when unknown or revoked."""
     found = session.execute(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).scalar_one_or_none()

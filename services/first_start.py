@@ -5,6 +5,7 @@ Everything here runs once: a second start finds the data, users and files alread
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import AppUser, SalesLine
-from services.auth import create_token, create_user
+from services.auth import create_token, create_user, register_token
 from services.demo import DemoPlan, SeedResult, seed_demo
 
 DEMO_USERS = (("admin", "admin", "Demo Admin"), ("viewer", "viewer", "Demo Viewer"))
@@ -45,6 +46,22 @@ class FirstStart:
     seeded: SeedResult | None = None
     passwords: dict[str, str] = field(default_factory=dict)
     api_token: str = ""
+
+
+def ensure_first_admin(session: Session, *, password: str | None) -> bool:
+    """Create the `admin` user with `password` when the database has no users yet."""
+    if not password or session.execute(select(func.count()).select_from(AppUser)).scalar_one():
+        return False
+    create_user(session, username="admin", role="admin", password=password, display_name="Administrator")
+    return True
+
+
+def ensure_service_token(session: Session, *, token: str | None) -> bool:
+    """Register the dashboard's `GLANCE_API_TOKEN` (by its hash) so the sync service accepts it."""
+    if not token:
+        return False
+    name = f"{DASHBOARD_TOKEN_NAME}-{hashlib.sha256(token.encode()).hexdigest()[:8]}"
+    return register_token(session, name=name, role="analyst", token=token)
 
 
 def prepare_demo(session: Session, *, token_file: Path, plan: DemoPlan, admin_password: str | None) -> FirstStart:

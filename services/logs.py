@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 from services.settings import Settings
 
+PROBE_PATHS = ("/healthz", "/readyz", "/liveness")
 
-def configure_logging(settings: Settings) -> None:
-    """Route stdlib and structlog records through one structlog pipeline."""
-    use_json = settings.log_format == "json" or (settings.log_format == "auto" and not sys.stderr.isatty())
+
+class _ProbeFilter(logging.Filter):
+    """Drop access-log lines for health probes, which Compose sends every few seconds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(f" {path} " in record.getMessage() or f'"{path}' in record.getMessage() for path in PROBE_PATHS)
+
+
+def configure_logging(settings: Settings, *, stream: TextIO = sys.stderr) -> None:
+    """Route stdlib and structlog records through one structlog pipeline to `stream`.
+
+    Commands log to stderr so their stdout stays clean for JSON and CSV; the services log to
+    stdout, where container runtimes collect it.
+    """
+    use_json = settings.log_format == "json" or (settings.log_format == "auto" and not stream.isatty())
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -28,7 +42,7 @@ def configure_logging(settings: Settings) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -44,3 +58,6 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     for noisy in ("bokeh", "tornado.access", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _ProbeFilter) for f in access.filters):
+        access.addFilter(_ProbeFilter())

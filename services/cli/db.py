@@ -3,24 +3,50 @@
 from __future__ import annotations
 
 import typer
+from alembic.util import CommandError
+from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.engine import get_engine
+from db.engine import get_engine, session_scope
 from db.migrate import schema_status, upgrade
+from services.auth import AccountError
 from services.cli.output import fail, stdout
+from services.first_start import ensure_first_admin, ensure_service_token
+from services.settings import get_settings
 
 app = typer.Typer(help="Manage the database schema (Alembic migrations).", no_args_is_help=True)
 
 
 @app.command("upgrade")
 def upgrade_command() -> None:
-    """Apply every pending migration (safe to run again)."""
+    """Apply every pending migration, then the first admin and the dashboard token from settings.
+
+    Safe to run again: the admin is created only in an empty user table (from
+    GLANCE_ADMIN_PASSWORD), and GLANCE_API_TOKEN is registered only once, by its hash.
+    """
     engine = get_engine()
+    status = schema_status(engine)
+    if not status.error and not status.known_revision:
+        fail(status.describe(), fix="deploy the release that matches the database, or restore a backup")
     try:
         upgrade(engine)
-    except SQLAlchemyError as exc:
+        settings = get_settings()
+        with session_scope(engine) as session:
+            admin = ensure_first_admin(session, password=_secret(settings.admin_password))
+            token = ensure_service_token(session, token=_secret(settings.api_token))
+    except (SQLAlchemyError, CommandError) as exc:
         fail(f"migration failed: {str(exc).splitlines()[0]}", fix="check GLANCE_DATABASE_URL and the database log")
+    except AccountError as exc:
+        fail(str(exc), fix="set GLANCE_API_TOKEN to a long random value")
     stdout.print(schema_status(engine).describe())
+    if admin:
+        stdout.print("created the first admin user 'admin' from GLANCE_ADMIN_PASSWORD")
+    if token:
+        stdout.print("registered GLANCE_API_TOKEN for the dashboard")
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
 
 
 @app.command("current")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from enum import StrEnum
 
@@ -13,6 +14,7 @@ from db.migrate import upgrade
 from services.cli.output import fail, stdout
 from services.demo import DemoPlan
 from services.first_start import FirstStart, prepare_demo, stored_secret, write_secret
+from services.logs import configure_logging
 from services.settings import get_settings
 from services.supervisor import Child, StartupError, start_child, stop_children, supervise, wait_ready
 
@@ -29,6 +31,7 @@ def serve(
 ) -> None:
     """Run one service in the foreground (what each container runs)."""
     settings = get_settings()
+    configure_logging(settings, stream=sys.stdout)
     if service is Service.sync:
         import uvicorn
 
