@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     import_batch_rows: int = 250_000
     import_statement_timeout_ms: int = 3_600_000
 
-    # Sources, scheduler, freshness and alerts (see services/sync/sources/README.md)
+    # Sources, scheduler, freshness and alerts (see "Scheduled work" in README.md)
     sources_file: Path | None = Field(default=None, description="YAML file declaring the sources to pull")
     secrets_dir: Path = Field(default=_SECRETS_DIR, description="where `*_secret: NAME` references are read")
     pull_dir: Path | None = Field(
