@@ -77,11 +77,11 @@ class ImportsPage(Page):
         self.file.param.watch(lambda _e: self.offer_mapping(), "value")
         self.kind.param.watch(lambda _e: self.offer_mapping(), "value")
         self.report_pane = html_pane("")
-        self.rejections = make_table(page_size=20)
+        self.rejections = make_table(REJECTION_COLUMNS, tr, page_size=20)
         self.rejected_download = pn.widgets.FileDownload(
             callback=self._rejected_csv, filename="rejected.csv", label=tr("imports.rejected_csv"), visible=False
         )
-        self.history = make_table(page_size=10)
+        self.history = make_table(HISTORY_COLUMNS, tr, page_size=10)
         return [
             self.availability,
             pn.Row(self.kind, self.source, self.strict),

@@ -70,10 +70,10 @@ class PnlPage(Page):
 
     def build(self) -> list[pn.viewable.Viewable]:
         tr = self.ctx.tr
-        self.by_territory = make_table()
-        self.by_month = make_table()
-        self.opex_table = make_table()
-        self.budget_table = make_table()
+        self.by_territory = make_table((Column("key", "text"), *PNL_COLUMNS), tr)
+        self.by_month = make_table((Column("key", "text"), *PNL_COLUMNS), tr)
+        self.opex_table = make_table(OPEX_COLUMNS, tr)
+        self.budget_table = make_table(BUDGET_COLUMNS, tr)
         self.budget_note = html_pane("", visible=False)
         return [
             pn.pane.Markdown(f"### {tr('pnl.by_territory')}"),

@@ -33,11 +33,11 @@ class SalesPage(Page):
         loading = tr("state.loading")
         self.territory_rows: list[str] = []
         self.products: Breakdown | None = None
-        self.territory_table = make_table(on_click=self.pick_territory)
+        self.territory_table = make_table(BREAKDOWN_COLUMNS, tr, on_click=self.pick_territory)
         self.channel_chart = Chart(loading_text=loading)
         self.category_chart = Chart(loading_text=loading)
         self.trend_chart = Chart(loading_text=loading)
-        self.product_table = make_table(page_size=15)
+        self.product_table = make_table(BREAKDOWN_COLUMNS, tr, page_size=15)
         self.download = pn.widgets.FileDownload(
             callback=self._products_csv, filename="top-products.csv", label=tr("sales.download"), color="default"
         )

@@ -42,20 +42,21 @@ class Column:
                 return "" if value is None else str(value)
 
 
+def headings(columns: Sequence[Column], tr: Translator) -> list[str]:
+    """The translated column headings."""
+    return [tr(f"col.{c.attr}") for c in columns]
+
+
 def table_frame(rows: Sequence[object], columns: Sequence[Column], tr: Translator, fmt: Formatter) -> pd.DataFrame:
     """Rows as display text under translated headings (the order from `db.queries` is kept)."""
-    return pd.DataFrame(
-        {tr(f"col.{c.attr}") if c.attr != "key" else tr("col.key"): [c.render(r, fmt) for r in rows] for c in columns}
-    )
+    return pd.DataFrame({name: [c.render(r, fmt) for r in rows] for name, c in zip(headings(columns, tr), columns, strict=True)})
 
 
 def fill_table(
     table: pn.widgets.Tabulator, rows: Sequence[object], columns: Sequence[Column], tr: Translator, fmt: Formatter
 ) -> None:
     """Put rows in a table, numbers right-aligned so their digits line up."""
-    frame = table_frame(rows, columns, tr, fmt)
-    table.text_align = {name: "right" for name, c in zip(frame.columns, columns, strict=True) if c.kind in _NUMERIC}
-    table.value = frame
+    table.value = table_frame(rows, columns, tr, fmt)
 
 
 def csv_text(rows: Sequence[object], attrs: Sequence[str]) -> io.StringIO:
@@ -75,10 +76,18 @@ def _plain(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def make_table(*, on_click: Callable[[int], None] | None = None, page_size: int | None = None) -> pn.widgets.Tabulator:
-    """A read-only table; rows stay in the order `db.queries` gives (text columns would sort as text)."""
+def make_table(
+    columns: Sequence[Column], tr: Translator, *, on_click: Callable[[int], None] | None = None, page_size: int | None = None
+) -> pn.widgets.Tabulator:
+    """A read-only table with its columns from the start; rows keep the order `db.queries` gives.
+
+    Filling only ever changes rows: changing a Tabulator's columns while the browser is still
+    building it fails there ("Cannot read properties of null").
+    """
+    names = headings(columns, tr)
     table = pn.widgets.Tabulator(
-        pd.DataFrame(),
+        pd.DataFrame({name: pd.Series(dtype=str) for name in names}),
+        text_align={name: "right" for name, c in zip(names, columns, strict=True) if c.kind in _NUMERIC},
         show_index=False,
         disabled=True,
         sizing_mode="stretch_width",
