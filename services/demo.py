@@ -310,8 +310,9 @@ class SeedResult:
 
 def seed_demo(session: Session, *, plan: DemoPlan) -> SeedResult:
     """Generate and store the demo data as one import run, in the caller's transaction."""
+    # Recorded as a sales import, its main content, so import history lists it like any other run.
     run = ImportRun(
-        kind="demo", source=DEMO_SOURCE, filename="(generated)", status="running", requested_by="glance demo"
+        kind="sales", source=DEMO_SOURCE, filename="(generated demo data)", status="running", requested_by="glance demo"
     )
     session.add(run)
     session.flush()
