@@ -42,6 +42,8 @@ _UPLOAD_FORM: dict[str, Any] = {
         },
     }
 }
+RUN_ID_MAX = 2**31 - 1
+"""Run ids are Postgres INTEGERs; a larger one is a 422, never a database overflow (a 500)."""
 _STATUS_CODES = {RunStatus.succeeded: 200, RunStatus.refused: 422, RunStatus.failed: 500}
 
 
@@ -111,7 +113,7 @@ def list_imports(_: Annotated[ApiToken, Depends(require_role(Role.viewer))], lim
 
 @router.get("/{run_id}", response_model=ImportReport)
 def get_import(
-    run_id: Annotated[int, Path(ge=1)], _: Annotated[ApiToken, Depends(require_role(Role.viewer))]
+    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)], _: Annotated[ApiToken, Depends(require_role(Role.viewer))]
 ) -> ImportReport:
     """One run's report, with its first rejections."""
     fail_interrupted_runs(get_engine())
@@ -124,7 +126,7 @@ def get_import(
 
 @router.get("/{run_id}/rejected.csv", response_class=StreamingResponse)
 def get_rejected_csv(
-    run_id: Annotated[int, Path(ge=1)], _: Annotated[ApiToken, Depends(require_role(Role.viewer))]
+    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)], _: Annotated[ApiToken, Depends(require_role(Role.viewer))]
 ) -> StreamingResponse:
     """Every rejected row of a run as CSV (formulas neutralised), ready to fix and re-import."""
     with Session(get_engine()) as session:
