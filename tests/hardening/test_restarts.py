@@ -8,11 +8,9 @@ only cleanly (DataUnavailable, 503) and only while a dependency is down or just 
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,8 +34,10 @@ from services.settings import Settings, get_settings
 from services.supervisor import Child, start_child, stop_children, wait_ready
 from services.sync.imports import run_import
 from tests.dashboard.served import free_port
-from tests.services.conftest import PostgresCluster, RedisProcess
+from tests.services.conftest import PostgresCluster, RedisProcess, pg_cluster, redis_server, running_pg_cluster
 from tests.sync.conftest import sales_rows, write_csv
+
+__all__ = ["pg_cluster", "redis_server", "running_pg_cluster"]  # the ops tests' fixtures, reused
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 HANG_S = 10.0  # connect 2 s + pool 2 s + Redis 0.5 s, with room for a busy machine: past this a call hung
@@ -93,32 +93,11 @@ class Load:
 
 
 @pytest.fixture
-def cluster() -> Iterator[PostgresCluster]:
-    root = Path(tempfile.mkdtemp(prefix="glance-pg-restart-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, user="postgres", group="postgres")
-    pg = PostgresCluster(data_dir=root)
-    pg.init()
-    pg.start()
-    yield pg
-    pg.stop()
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisProcess]:
-    server = RedisProcess()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def environment(
-    cluster: PostgresCluster, redis_server: RedisProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    running_pg_cluster: PostgresCluster, redis_server: RedisProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, str]]:
     """A migrated database with 3,000 lines, and the process settings pointed at it and at Redis."""
-    url = cluster.create_database("glance")
+    url = running_pg_cluster.create_database(f"glance_restart_{uuid.uuid4().hex[:8]}")
     engine = make_engine(Settings(), url=url)
     upgrade(engine)
     run_import(engine, kind="sales", file=write_csv(tmp_path / "s.csv", sales_rows(3000)), settings=Settings())
@@ -151,8 +130,9 @@ def _http(url: str, headers: dict[str, str] | None = None) -> Callable[[], str]:
 
 
 def test_restarts_under_read_load_never_hang_and_recover_with_the_right_figures(
-    environment: dict[str, str], cluster: PostgresCluster, redis_server: RedisProcess
+    environment: dict[str, str], running_pg_cluster: PostgresCluster, redis_server: RedisProcess
 ) -> None:
+    cluster = running_pg_cluster
     with Session(get_engine()) as session:
         token = create_token(session, name="load", role="viewer")
         session.commit()
