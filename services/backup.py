@@ -7,7 +7,6 @@ it touches anything, replaces the database in one transaction, then migrates it 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -27,6 +26,7 @@ from sqlmodel import SQLModel
 from db.data_version import current_data_version
 from db.migrate import SchemaStatus, current_revision, head_revision, upgrade
 from services import __version__
+from services.checksums import sha256_file
 from services.settings import Settings
 
 _NAME = re.compile(
@@ -113,7 +113,7 @@ def create_backup(engine: Engine, *, directory: Path, settings: Settings) -> Bac
             )
         else:
             _sqlite_copy(Path(engine.url.database or ""), partial)
-        checksum = _sha256(partial)
+        checksum = sha256_file(partial)
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
@@ -160,7 +160,7 @@ def verify_backup(path: Path) -> BackupInfo:
             f"{info.checksum_path.name} is missing, so {path.name} cannot be verified", fix="copy it beside the archive"
         )
     expected = info.checksum_path.read_text(encoding="utf-8").split()[0].lower()
-    if _sha256(path) != expected:
+    if sha256_file(path) != expected:
         raise BackupError(
             f"{path.name} does not match its checksum: the archive is truncated or corrupted; nothing was restored",
             fix="restore another archive (see `glance backup list`) or copy this one again",
@@ -315,11 +315,3 @@ def _sqlite_restore(archive: Path, target: Path) -> None:
             restored.backup(live)
         live.close()
     restored.close()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -1,7 +1,7 @@
 """The one place business figures are computed. Dashboard, CLI reports and the API all call it."""
 
 from db.queries.dimensions import Dimensions, dimensions
-from db.queries.figures import METRICS, Metric, MetricInfo, SalesFigures, Unit, metric_value
+from db.queries.figures import METRICS, Margins, Metric, MetricInfo, SalesFigures, Unit, metric_value
 from db.queries.health import STATUS_LABELS, Health, Offender, Status, Thresholds, kpi_status, overall_health
 from db.queries.kpis import KpiCard, Scorecard, SparkPoint, kpi_values, scorecard
 from db.queries.monthly import OpexPart, opex_parts, targets_for
@@ -30,6 +30,7 @@ __all__ = [
     "Filters",
     "Health",
     "KpiCard",
+    "Margins",
     "Metric",
     "MetricInfo",
     "Offender",

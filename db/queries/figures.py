@@ -73,13 +73,11 @@ def money(value: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True)
-class SalesFigures:
-    """Additive sales sums in the reporting currency, with the figures derived from them."""
+class Margins:
+    """Revenue and cost of goods in the reporting currency, and the gross margin they make."""
 
     net_revenue: Decimal = Decimal("0.00")
     cogs: Decimal = Decimal("0.00")
-    units: int = 0
-    orders: int = 0
 
     @property
     def gross_margin(self) -> Decimal:
@@ -89,6 +87,14 @@ class SalesFigures:
     def gross_margin_pct(self) -> Decimal | None:
         """Gross margin as a fraction of revenue (0.4215 means 42.15 %)."""
         return ratio(self.gross_margin, self.net_revenue)
+
+
+@dataclass(frozen=True)
+class SalesFigures(Margins):
+    """Additive sales sums, with the figures derived from them."""
+
+    units: int = 0
+    orders: int = 0
 
     @property
     def aov(self) -> Decimal | None:

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from db.queries.figures import METRICS, OPEX_CATEGORY_PREFIX, Metric, metric_value, ratio
+from db.queries.figures import METRICS, OPEX_CATEGORY_PREFIX, Margins, Metric, metric_value, ratio
 from db.queries.monthly import opex_parts, targets_for
 from db.queries.periods import Filters, Period
 from db.queries.sales import Dimension, sales_breakdown, sales_totals
@@ -26,21 +26,11 @@ class PnlDimension(StrEnum):
 
 
 @dataclass(frozen=True)
-class PnlRow:
+class PnlRow(Margins):
     """One P&L column: sales sums and prorated operating expenses, in the reporting currency."""
 
-    key: str
-    net_revenue: Decimal
-    cogs: Decimal
-    opex: Decimal
-
-    @property
-    def gross_margin(self) -> Decimal:
-        return self.net_revenue - self.cogs
-
-    @property
-    def gross_margin_pct(self) -> Decimal | None:
-        return ratio(self.gross_margin, self.net_revenue)
+    key: str = ""
+    opex: Decimal = ZERO
 
     @property
     def operating_profit(self) -> Decimal:

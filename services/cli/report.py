@@ -111,15 +111,40 @@ def _guard(func: Any) -> Any:
     return wrapper
 
 
-def _sales_row(row: queries.BreakdownRow) -> dict[str, Any]:
-    return {
-        "key": row.key,
-        "net_revenue": row.net_revenue,
-        "cogs": row.cogs,
-        "gross_margin": row.gross_margin,
-        "units": row.units,
-        "orders": row.orders,
+SALES_COLUMNS = ["key", "net_revenue", "cogs", "gross_margin", "units", "orders"]
+PNL_COLUMNS = ["key", "net_revenue", "cogs", "gross_margin", "opex", "operating_profit"]
+
+
+def _pick(row: object, columns: list[str]) -> dict[str, Any]:
+    return {column: getattr(row, column) for column in columns}
+
+
+def _print_table_report(
+    name: str,
+    *,
+    by: str,
+    first: date,
+    last: date,
+    territory: str | None,
+    version: int,
+    result: queries.Breakdown | queries.PnlReport,
+    columns: list[str],
+    fmt: Format,
+) -> None:
+    rows = [_pick(row, columns) for row in result.rows]
+    payload = {
+        "report": name,
+        "by": by,
+        "from": first,
+        "to": last,
+        "territory": territory,
+        "currency": get_settings().reporting_currency,
+        "data_version": version,
+        "rows": rows,
+        "total": _pick(result.total, columns),
     }
+    title = f"{'Sales' if name == 'sales' else 'P&L'} by {by}, {first} to {last}"
+    _emit(payload, columns, rows, fmt, title)
 
 
 @app.command("sales")
@@ -144,31 +169,17 @@ def sales(
             filters=queries.Filters(territory=territory),
         )
         version = current_data_version(session)
-    rows = [_sales_row(row) for row in result.rows]
-    payload = {
-        "report": "sales",
-        "by": by.value,
-        "from": first,
-        "to": last,
-        "territory": territory,
-        "currency": get_settings().reporting_currency,
-        "data_version": version,
-        "rows": rows,
-        "total": _sales_row(result.total),
-    }
-    columns = ["key", "net_revenue", "cogs", "gross_margin", "units", "orders"]
-    _emit(payload, columns, rows, fmt, f"Sales by {by.value}, {first} to {last}")
-
-
-def _pnl_row(row: queries.PnlRow) -> dict[str, Any]:
-    return {
-        "key": row.key,
-        "net_revenue": row.net_revenue,
-        "cogs": row.cogs,
-        "gross_margin": row.gross_margin,
-        "opex": row.opex,
-        "operating_profit": row.operating_profit,
-    }
+    _print_table_report(
+        "sales",
+        by=by.value,
+        first=first,
+        last=last,
+        territory=territory,
+        version=version,
+        result=result,
+        columns=SALES_COLUMNS,
+        fmt=fmt,
+    )
 
 
 @app.command("pnl")
@@ -193,20 +204,17 @@ def pnl(
             territory=territory,
         )
         version = current_data_version(session)
-    rows = [_pnl_row(row) for row in result.rows]
-    payload = {
-        "report": "pnl",
-        "by": by.value,
-        "from": first,
-        "to": last,
-        "territory": territory,
-        "currency": get_settings().reporting_currency,
-        "data_version": version,
-        "rows": rows,
-        "total": _pnl_row(result.total),
-    }
-    columns = ["key", "net_revenue", "cogs", "gross_margin", "opex", "operating_profit"]
-    _emit(payload, columns, rows, fmt, f"P&L by {by.value}, {first} to {last}")
+    _print_table_report(
+        "pnl",
+        by=by.value,
+        first=first,
+        last=last,
+        territory=territory,
+        version=version,
+        result=result,
+        columns=PNL_COLUMNS,
+        fmt=fmt,
+    )
 
 
 @app.command("kpis")

@@ -7,7 +7,6 @@ as failed in a separate transaction (or, after a SIGKILL, by the next import tha
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from db.rollups import refresh_rollups
 from db.store import has_sales_from, store_expenses, store_fx_rates, store_sales, store_targets
 from services import metrics
 from services.auth import store_users
+from services.checksums import sha256_file
 from services.settings import Settings, get_settings
 from services.sync.imports.currency import convert
 from services.sync.imports.dates import DateEvidence, DateFormat, choose_format, gather_evidence
@@ -127,7 +127,7 @@ def run_import(
     clock = _Clock(report)
     with engine.connect() as connection, Session(bind=connection, expire_on_commit=False) as session:
         run = start_run(
-            session, kind=kind, source=source, filename=name, file_sha256=_sha256(file), requested_by=requested_by
+            session, kind=kind, source=source, filename=name, file_sha256=sha256_file(file), requested_by=requested_by
         )
         report.run_id = run.id or 0
         _hold_run_lock(connection, report.run_id)
@@ -407,11 +407,3 @@ def _release_run_lock(connection: Connection, run_id: int) -> None:
         connection.rollback()
         connection.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), {"ns": RUN_LOCK_NAMESPACE, "id": run_id})
         connection.commit()
-
-
-def _sha256(file: Path) -> str:
-    digest = hashlib.sha256()
-    with file.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
