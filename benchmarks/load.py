@@ -1,6 +1,7 @@
 """How many dashboard sessions one server holds while imports run: ramp until p95 page time passes 3 s or errors.
 
-Run: `.venv/bin/python benchmarks/load.py [--lines 200000] [--max-sessions 16] [--step 1] [--procs 1 2] [--time-limit 240] [--no-stop]`
+Run: `.venv/bin/python benchmarks/load.py [--lines 200000] [--max-sessions 16] [--step 1] [--procs 1 2]
+     [--time-limit 240] [--no-stop]`
 
 Loopback only, bounded in sessions and time. It seeds a Postgres database (`glance_bench_load_<lines>`,
 kept for the next run) with the demo generator, serves the sync service and the dashboard (Redis
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import secrets
@@ -35,8 +37,13 @@ ADMIN_URL = os.environ.get("GLANCE_BENCH_PG_ADMIN_URL", "postgresql://postgres@1
 REDIS_URL = os.environ.get("GLANCE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 USERNAME = "loadbench"
 PAGE_TIMEOUT_S = 30.0
@@ -86,7 +93,9 @@ def import_file(directory: Path, round_: int) -> Path:
     path = directory / f"load-{round_}.csv"
     rows = ["external_id,order_id,order_date,territory,channel,units,net_revenue,cogs"]
     today = date.today().isoformat()
-    rows += [f"L{n},O{n // 2},{today},Load{n % 3},Online,1,{10 + (n + round_) % 90}.00,4.00" for n in range(IMPORT_LINES)]
+    rows += [
+        f"L{n},O{n // 2},{today},Load{n % 3},Online,1,{10 + (n + round_) % 90}.00,4.00" for n in range(IMPORT_LINES)
+    ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -134,8 +143,10 @@ async def keep_importing(sync_url: str, token: str, directory: Path, sink: list[
             started = time.perf_counter()
             try:
                 response = await client.post(
-                    f"{sync_url}/api/v1/imports/sales", headers={"Authorization": f"Bearer {token}"},
-                    files={"file": (file.name, file.read_bytes(), "text/csv")}, data={"source": "loadbench"},
+                    f"{sync_url}/api/v1/imports/sales",
+                    headers={"Authorization": f"Bearer {token}"},
+                    files={"file": (file.name, file.read_bytes(), "text/csv")},
+                    data={"source": "loadbench"},
                 )
                 ok = response.status_code == 200
             except httpx.HTTPError:
@@ -143,10 +154,8 @@ async def keep_importing(sync_url: str, token: str, directory: Path, sink: list[
             sink[-1].seconds.append(time.perf_counter() - started)
             sink[-1].errors += not ok
             round_ += 1
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=IMPORT_EVERY_S)
-            except TimeoutError:
-                pass
 
 
 async def open_session(browser: Browser, url: str, cookie: dict[str, str]) -> Page:
@@ -179,7 +188,9 @@ class Level:
     memory_per_session_mb: float
 
 
-async def ramp(url: str, cookie: dict[str, str], pid: int, sync_url: str, token: str, args: argparse.Namespace) -> list[Level]:
+async def ramp(
+    url: str, cookie: dict[str, str], pid: int, sync_url: str, token: str, args: argparse.Namespace
+) -> list[Level]:
     """Add sessions step by step; at each level reload all at once; stop at p95 > 3 s, errors, or the limits."""
     levels: list[Level] = []
     directory = Path(tempfile.mkdtemp(prefix="glance-load-"))
@@ -198,7 +209,9 @@ async def ramp(url: str, cookie: dict[str, str], pid: int, sync_url: str, token:
         while held < args.max_sessions and time.monotonic() < deadline:
             target = min(held + args.step if held else 1, args.max_sessions)
             errors = 0
-            opened = await asyncio.gather(*(open_session(browser, url, cookie) for _ in range(target - held)), return_exceptions=True)
+            opened = await asyncio.gather(
+                *(open_session(browser, url, cookie) for _ in range(target - held)), return_exceptions=True
+            )
             pages += [o for o in opened if isinstance(o, Page)]
             errors += sum(not isinstance(o, Page) for o in opened)
             held = len(pages)
@@ -207,7 +220,13 @@ async def ramp(url: str, cookie: dict[str, str], pid: int, sync_url: str, token:
             times = [t for t in timed if isinstance(t, float)]
             errors += len(timed) - len(times)
             memory = (rss_mb(pid) - idle) / held if held else math.nan
-            level = Level(sessions=held, times=times, errors=errors + sink[-1].errors, imports=sink[-1], memory_per_session_mb=memory)
+            level = Level(
+                sessions=held,
+                times=times,
+                errors=errors + sink[-1].errors,
+                imports=sink[-1],
+                memory_per_session_mb=memory,
+            )
             levels.append(level)
             print(describe(level), flush=True)
             if (level.errors or p(times, 0.95) > P95_LIMIT_S) and not args.no_stop:
@@ -223,11 +242,12 @@ def describe(level: Level) -> str:
     imports = level.imports.seconds
     return (
         f"{level.sessions:>8} {p(level.times, 0.5):>8.2f} {p(level.times, 0.95):>8.2f} {level.errors:>7} "
-        f"{len(imports):>8} {statistics.median(imports) if imports else math.nan:>10.2f} {level.memory_per_session_mb:>10.1f}"
+        f"{len(imports):>8} {statistics.median(imports) if imports else math.nan:>10.2f} "
+        f"{level.memory_per_session_mb:>10.1f}"
     )
 
 
-def start_service(name: str, port: int, env: dict[str, str], probe: str) -> "object":
+def start_service(name: str, port: int, env: dict[str, str], probe: str) -> object:
     """`glance serve NAME` on loopback, waited for."""
     from services.supervisor import start_child, wait_ready
 
@@ -242,8 +262,12 @@ async def main_async(args: argparse.Namespace) -> None:
 
     url, password, token = prepare(args.lines)
     base_env = {
-        "GLANCE_DATABASE_URL": url, "GLANCE_REDIS_URL": REDIS_URL, "GLANCE_DATA_DIR": tempfile.mkdtemp(prefix="glance-load-data-"),
-        "GLANCE_SECRET_KEY": secrets.token_urlsafe(32), "GLANCE_LOG_LEVEL": "WARNING", "GLANCE_SCHEDULER_ENABLED": "false",
+        "GLANCE_DATABASE_URL": url,
+        "GLANCE_REDIS_URL": REDIS_URL,
+        "GLANCE_DATA_DIR": tempfile.mkdtemp(prefix="glance-load-data-"),
+        "GLANCE_SECRET_KEY": secrets.token_urlsafe(32),
+        "GLANCE_LOG_LEVEL": "WARNING",
+        "GLANCE_SCHEDULER_ENABLED": "false",
     }
     sync_port = free_port()
     sync = start_service("sync", sync_port, base_env, "/healthz")
@@ -251,20 +275,44 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         for procs in args.procs:
             port = free_port()
-            dashboard = start_service("dashboard", port, {**base_env, "GLANCE_DASHBOARD_NUM_PROCS": str(procs)}, "/liveness")
+            dashboard = start_service(
+                "dashboard", port, {**base_env, "GLANCE_DASHBOARD_NUM_PROCS": str(procs)}, "/liveness"
+            )
             try:
-                login = httpx.post(f"http://127.0.0.1:{port}/login", data={"username": USERNAME, "password": password}, follow_redirects=False)
+                login = httpx.post(
+                    f"http://127.0.0.1:{port}/login",
+                    data={"username": USERNAME, "password": password},
+                    follow_redirects=False,
+                )
                 cookie = {"name": "user", "value": login.cookies["user"], "url": f"http://127.0.0.1:{port}"}
-                print(f"\n{args.lines:,} lines on Postgres, Redis cache, {procs} dashboard process(es), imports every {IMPORT_EVERY_S:.0f} s")
-                print(f"{'sessions':>8} {'p50 s':>8} {'p95 s':>8} {'errors':>7} {'imports':>8} {'import s':>10} {'MB/sess':>10}")
-                levels = await ramp(f"http://127.0.0.1:{port}/", cookie, dashboard.process.pid, f"http://127.0.0.1:{sync_port}", token, args)
+                print(
+                    f"\n{args.lines:,} lines on Postgres, Redis cache, {procs} dashboard process(es), "
+                    f"imports every {IMPORT_EVERY_S:.0f} s"
+                )
+                print(
+                    f"{'sessions':>8} {'p50 s':>8} {'p95 s':>8} {'errors':>7} {'imports':>8} "
+                    f"{'import s':>10} {'MB/sess':>10}"
+                )
+                levels = await ramp(
+                    f"http://127.0.0.1:{port}/",
+                    cookie,
+                    dashboard.process.pid,
+                    f"http://127.0.0.1:{sync_port}",
+                    token,
+                    args,
+                )
             finally:
                 stop_children([dashboard])
             held = [lv for lv in levels if not lv.errors and p(lv.times, 0.95) <= P95_LIMIT_S]
             best = held[-1] if held else None
             summary.append(
                 f"{procs} process(es): {best.sessions if best else 0} sessions held with p95 <= {P95_LIMIT_S:.0f} s"
-                + (f" (p50 {p(best.times, 0.5):.2f} s, p95 {p(best.times, 0.95):.2f} s, {best.memory_per_session_mb:.0f} MB/session)" if best else "")
+                + (
+                    f" (p50 {p(best.times, 0.5):.2f} s, p95 {p(best.times, 0.95):.2f} s, "
+                    f"{best.memory_per_session_mb:.0f} MB/session)"
+                    if best
+                    else ""
+                )
             )
     finally:
         stop_children([sync])

@@ -8,9 +8,9 @@ work with: their documents are started by inline scripts, BokehJS compiles some 
 
 from __future__ import annotations
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tornado.httputil import HTTPHeaders
 from tornado.web import OutputTransform
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _COMMON = {
     "X-Content-Type-Options": "nosniff",
@@ -22,7 +22,8 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
     "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "font-src 'self' https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
     "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
 )
 DASHBOARD_POLICY = (

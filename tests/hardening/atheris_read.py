@@ -13,7 +13,7 @@ from pathlib import Path
 import atheris
 import fastexcel  # noqa: F401  (imported before instrumenting: only Glance's own code is instrumented)
 import polars  # noqa: F401
-import pyarrow.csv  # noqa: F401
+import pyarrow.csv
 import pyarrow.parquet  # noqa: F401
 
 with atheris.instrument_imports(include=["services"]):

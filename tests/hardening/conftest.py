@@ -51,7 +51,12 @@ def add_user(stack: Stack, name: str, role: str, password: str) -> None:
     """`glance users add NAME --role ROLE --password-stdin` against the served database."""
     subprocess.run(
         [sys.executable, "-m", "services", "users", "add", name, "--role", role, "--password-stdin"],
-        input=password + "\n", env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=60, check=True,
+        input=password + "\n",
+        env={**os.environ, **stack.env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
 
 
@@ -61,10 +66,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     stack = start_stack(tmp_path_factory.mktemp("hardening"), lines=2000)
     try:
         tokens = {
-            role: stack.glance("tokens", "create", "--name", f"hardening-{role}", "--role", role).stdout.strip().splitlines()[-1]
+            role: stack.glance("tokens", "create", "--name", f"hardening-{role}", "--role", role)
+            .stdout.strip()
+            .splitlines()[-1]
             for role in ROLES
         }
-        passwords = {"admin": stack.passwords["admin"], "viewer": stack.passwords["viewer"], "analyst": "analyst-pass-1"}
+        passwords = {
+            "admin": stack.passwords["admin"],
+            "viewer": stack.passwords["viewer"],
+            "analyst": "analyst-pass-1",
+        }
         add_user(stack, "analyst", "analyst", passwords["analyst"])
         yield Served(stack=stack, sync_url=stack.env["GLANCE_SYNC_URL"], tokens=tokens, passwords=passwords)
     finally:
@@ -81,4 +92,3 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     """A British English browser with a desktop-sized window."""
     return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1400, "height": 1000}}
-

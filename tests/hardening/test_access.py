@@ -1,4 +1,4 @@
-"""Access, proved against real processes: tokens on every API call, throttled sign-in, cookie flags, security headers."""
+"""Access, proved against real processes: tokens on every API call, throttled sign-in, cookies, security headers."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from services.security_headers import API_POLICY, DASHBOARD_POLICY
 from services.settings import Settings
-from services.sync.app import create_app
 from services.supervisor import Child, stop_children, wait_ready
+from services.sync.app import create_app
 from tests.dashboard.served import free_port
 from tests.hardening.conftest import Served, add_user
 
@@ -42,7 +42,10 @@ def logged_dashboard(served: Served, tmp_path_factory: pytest.TempPathFactory) -
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "services", "serve", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, **served.stack.env}, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **served.stack.env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     child = Child(name="dashboard", url=f"http://127.0.0.1:{port}", probe="/liveness", process=process)
     try:
@@ -54,8 +57,11 @@ def logged_dashboard(served: Served, tmp_path_factory: pytest.TempPathFactory) -
 
 def _sign_in(url: str, username: str, password: str, **headers: str) -> httpx.Response:
     return httpx.post(
-        f"{url}/login", data={"username": username, "password": password, "next": "/"},
-        headers=headers, follow_redirects=False, timeout=30,
+        f"{url}/login",
+        data={"username": username, "password": password, "next": "/"},
+        headers=headers,
+        follow_redirects=False,
+        timeout=30,
     )
 
 

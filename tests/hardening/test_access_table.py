@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from services.auth import Role
 from services.sync.app import create_app
@@ -129,7 +129,12 @@ def test_a_page_opens_for_its_role_and_not_below(served: Served, browser: Browse
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         refused: list[str] = []
-        page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+
+        def on_console(message: ConsoleMessage, refused: list[str] = refused) -> None:
+            if "Content Security Policy" in message.text:
+                refused.append(message.text)
+
+        page.on("console", on_console)
         try:
             _sign_in(page, served, username, f"/?page={row.page}")
             expect(page.locator(".glance.footer")).to_be_visible()  # the session has loaded its page

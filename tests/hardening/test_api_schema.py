@@ -32,7 +32,9 @@ def admin_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An embedded database with one import run and an admin token; the process settings point at it."""
     root = tmp_path_factory.mktemp("schema")
     saved = {k: os.environ.get(k) for k in ("GLANCE_DATABASE_URL", "GLANCE_DATA_DIR", "GLANCE_REDIS_URL")}
-    os.environ.update(GLANCE_DATABASE_URL=f"sqlite:///{root / 'glance.db'}", GLANCE_DATA_DIR=str(root), GLANCE_REDIS_URL="")
+    os.environ.update(
+        GLANCE_DATABASE_URL=f"sqlite:///{root / 'glance.db'}", GLANCE_DATA_DIR=str(root), GLANCE_REDIS_URL=""
+    )
     get_settings.cache_clear()
     get_engine.cache_clear()
     upgrade(get_engine())
@@ -40,7 +42,9 @@ def admin_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         token = create_token(session, name="schemathesis", role="admin")
     from services.sync.imports import run_import
 
-    run_import(get_engine(), kind="sales", file=write_csv(Path(root) / "seed.csv", sales_rows(5)), settings=get_settings())
+    run_import(
+        get_engine(), kind="sales", file=write_csv(Path(root) / "seed.csv", sales_rows(5)), settings=get_settings()
+    )
     yield token
     get_engine().dispose()
     for key, value in saved.items():

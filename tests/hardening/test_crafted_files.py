@@ -52,7 +52,9 @@ def glance_import(file: Path, data_dir: Path, *extra: str) -> ChildRun:
     with out.open("w") as stdout, err.open("w") as stderr:
         child = subprocess.Popen(
             [sys.executable, "-m", "services", "import", "sales", str(file), "--format", "json", *extra],
-            env=env, stdout=stdout, stderr=stderr,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
         )
         # wait4 (not Popen.wait) so the child's own peak resident memory comes back with its exit status.
         _, status, usage = os.wait4(child.pid, 0)
@@ -125,7 +127,7 @@ def test_a_workbook_that_lies_about_its_size_is_refused(tmp_path: Path) -> None:
 def test_a_csv_with_a_100_mb_field_is_refused_naming_the_limit(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     with path.open("w", encoding="utf-8") as handle:
-        handle.write(",".join(HEADER) + "\n1,2025-01-01,\"")
+        handle.write(",".join(HEADER) + '\n1,2025-01-01,"')
         for _ in range(100):
             handle.write("x" * (1 << 20))
         handle.write('",1,2\n')
@@ -135,13 +137,17 @@ def test_a_csv_with_a_100_mb_field_is_refused_naming_the_limit(tmp_path: Path) -
 def test_a_field_over_the_limit_deep_in_the_file_is_refused_naming_its_row(tmp_path: Path) -> None:
     rows = sales_rows(6000)
     rows[5000]["product"] = "y" * 100_000
-    assert_refused(glance_import(write_csv(tmp_path / "long.csv", rows), tmp_path), "row 5002", "'product'", "100,000 bytes")
+    assert_refused(
+        glance_import(write_csv(tmp_path / "long.csv", rows), tmp_path), "row 5002", "'product'", "100,000 bytes"
+    )
 
 
 def test_a_field_over_the_limit_near_the_top_is_refused(tmp_path: Path) -> None:
     rows = sales_rows(3)
     rows[1]["product"] = "y" * 200_000
-    assert_refused(glance_import(write_csv(tmp_path / "top.csv", rows), tmp_path), "a field is longer than", "at most 65,536")
+    assert_refused(
+        glance_import(write_csv(tmp_path / "top.csv", rows), tmp_path), "a field is longer than", "at most 65,536"
+    )
 
 
 def test_a_csv_with_10000_columns_is_refused(tmp_path: Path) -> None:
@@ -160,7 +166,10 @@ def test_deeply_nested_json_lines_are_refused(tmp_path: Path) -> None:
 
 def test_invalid_utf8_inside_a_utf8_file_is_refused_naming_the_byte(tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
-    path.write_bytes(b"external_id,order_date,territory,units,net_revenue\n1,2025-01-01,S\xc3\xa3o Paulo,1,2\n2,2025-01-01,U\xffK,1,2\n")
+    path.write_bytes(
+        b"external_id,order_date,territory,units,net_revenue\n"
+        b"1,2025-01-01,S\xc3\xa3o Paulo,1,2\n2,2025-01-01,U\xffK,1,2\n"
+    )
     assert_refused(glance_import(path, tmp_path), "byte 93 is not valid UTF-8")
 
 
@@ -186,11 +195,19 @@ def test_formula_cells_are_never_evaluated_and_stay_literal_text(tmp_path: Path)
 def test_rich_markup_in_a_rejected_value_is_printed_as_text(tmp_path: Path) -> None:
     rows = sales_rows(2)
     rows[0]["units"] = "[/bold] [red]"
-    env = {**os.environ, "GLANCE_DATA_DIR": str(tmp_path), "GLANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "GLANCE_DATA_DIR": str(tmp_path),
+        "GLANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
+        "COLUMNS": "200",
+    }
     subprocess.run([sys.executable, "-m", "services", "db", "upgrade"], env=env, check=True, capture_output=True)
     shown = subprocess.run(
         [sys.executable, "-m", "services", "import", "sales", str(write_csv(tmp_path / "m.csv", rows))],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert shown.returncode == 0, shown.stderr
     assert "[/bold] [red]" in shown.stdout

@@ -82,7 +82,9 @@ def _contents(folder: DataFolder) -> tuple[str, int, str]:
     return check, lines, str(total)
 
 
-def test_an_import_into_a_read_only_data_folder_says_so_and_changes_nothing(data_folder: DataFolder, tmp_path: Path) -> None:
+def test_an_import_into_a_read_only_data_folder_says_so_and_changes_nothing(
+    data_folder: DataFolder, tmp_path: Path
+) -> None:
     before, contents = data_folder.digest(), _contents(data_folder)
     subprocess.run(["mount", "-o", "remount,ro", str(data_folder.path)], check=True)
     more = write_csv(tmp_path / "more.csv", sales_rows(2000, start=1000))

@@ -1,8 +1,10 @@
 """Fuzzing the import readers, the mapping and the whole pipeline: a clean refusal or a clean import, nothing else.
 
 Profiles (Hypothesis): `ci` (the default, 300 examples each, about 80 s on a shared 2-core box) and
-`long` (20,000 each, about an hour) for a local soak: `GLANCE_FUZZ_PROFILE=long .venv/bin/pytest tests/hardening/test_fuzz_imports.py`.
-Coverage-guided byte fuzzing of the readers with atheris: `.venv/bin/python tests/hardening/atheris_read.py -max_total_time=300`.
+`long` (20,000 each, about an hour) for a local soak:
+`GLANCE_FUZZ_PROFILE=long .venv/bin/pytest tests/hardening/test_fuzz_imports.py`.
+Coverage-guided byte fuzzing of the readers with atheris:
+`.venv/bin/python tests/hardening/atheris_read.py -max_total_time=300`.
 """
 
 from __future__ import annotations
@@ -45,16 +47,24 @@ _csv_bytes = st.builds(
 _jsonl_bytes = st.lists(
     st.dictionaries(
         st.sampled_from(["external_id", "order_date", "territory", "units", "net_revenue", "x"]),
-        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), _nasty_text, st.lists(st.integers(), max_size=3)),
+        st.one_of(
+            st.none(), st.booleans(), st.integers(), st.floats(), _nasty_text, st.lists(st.integers(), max_size=3)
+        ),
         max_size=6,
-    ).map(json.dumps).map(str.encode)
+    )
+    .map(json.dumps)
+    .map(str.encode)
     | st.binary(max_size=30),
     max_size=20,
 ).map(lambda lines: b"\n".join(lines))
 _zip_bytes = st.builds(
-    lambda names, body: _zip(names, body), st.lists(st.sampled_from(["xl/workbook.xml", "[Content_Types].xml", "x"]), max_size=3), st.binary(max_size=200)
+    lambda names, body: _zip(names, body),
+    st.lists(st.sampled_from(["xl/workbook.xml", "[Content_Types].xml", "x"]), max_size=3),
+    st.binary(max_size=200),
 )
-_any_bytes = st.one_of(_csv_bytes, _jsonl_bytes, _zip_bytes, st.binary(max_size=300), st.just(b"PAR1").map(lambda p: p + b"\x00" * 10))
+_any_bytes = st.one_of(
+    _csv_bytes, _jsonl_bytes, _zip_bytes, st.binary(max_size=300), st.just(b"PAR1").map(lambda p: p + b"\x00" * 10)
+)
 
 
 def _zip(names: list[str], body: bytes) -> bytes:
@@ -73,7 +83,9 @@ def _read_all(content: bytes) -> int:
         table = open_table(path)
         rows = 0
         for frame in table.batches(batch_rows=7):
-            assert frame.columns[0] == ROW and all(frame.schema[c] == pl.String for c in table.columns if c in frame.columns)
+            assert frame.columns[0] == ROW and all(
+                frame.schema[c] == pl.String for c in table.columns if c in frame.columns
+            )
             rows += frame.height
         return rows
 
@@ -91,7 +103,9 @@ def test_any_bytes_are_read_as_text_rows_or_refused_with_a_reason(content: bytes
     header=st.lists(st.text(max_size=12), max_size=8),
     kind=st.sampled_from(sorted(KINDS)),
 )
-def test_any_mapping_resolves_to_columns_the_file_has_or_is_refused(pairs: list[str], header: list[str], kind: str) -> None:
+def test_any_mapping_resolves_to_columns_the_file_has_or_is_refused(
+    pairs: list[str], header: list[str], kind: str
+) -> None:
     try:
         mapping = parse_mapping(pairs)
         columns = resolve_columns(KINDS[kind], header=header, mapping=mapping)
@@ -102,7 +116,10 @@ def test_any_mapping_resolves_to_columns_the_file_has_or_is_refused(pairs: list[
     assert set(columns.columns) <= set(KINDS[kind].names)
 
 
-@given(content=st.one_of(_csv_bytes, _jsonl_bytes), mapping=st.dictionaries(st.sampled_from(["territory", "units", "x"]), st.text(max_size=8), max_size=2))
+@given(
+    content=st.one_of(_csv_bytes, _jsonl_bytes),
+    mapping=st.dictionaries(st.sampled_from(["territory", "units", "x"]), st.text(max_size=8), max_size=2),
+)
 def test_the_pipeline_stores_or_rejects_every_row_and_never_fails(content: bytes, mapping: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)

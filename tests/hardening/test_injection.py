@@ -1,4 +1,4 @@
-"""SQL injection attempts in every filter, sort and mapping parameter are data: stored or matched literally, tables intact.
+"""SQL injection attempts in every filter, sort and mapping parameter are data: kept literally, tables intact.
 
 Run on SQLite and Postgres. Each test plants an attempt where a user can type it (API form
 fields, column headers and mapping, CLI report options, dashboard filters from the URL) and
@@ -23,8 +23,8 @@ from dashboard.store import DataStore
 from dashboard.text import Translator
 from db.engine import session_scope
 from db.queries import Dimension
-from db.queries.pnl import PnlDimension
 from db.queries.health import Thresholds
+from db.queries.pnl import PnlDimension
 from services.auth import create_token
 from services.cache import get_cache
 from services.settings import Settings
@@ -39,7 +39,7 @@ ATTEMPTS = [
     "') UNION SELECT username, password_hash FROM app_user --",
     "%' --",
     "\\'; TRUNCATE data_version; --",
-    "=HYPERLINK(\"http://evil.example\")",
+    '=HYPERLINK("http://evil.example")',
     "@SUM(1)'; --",
     "[/bold]'; --",
 ]
@@ -60,7 +60,9 @@ def _analyst() -> dict[str, str]:
 
 def _tables(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in inspect(conn).get_table_names()}
+        return {
+            t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in inspect(conn).get_table_names()
+        }
 
 
 def _import_attempts(client: TestClient, tmp_path: Path, headers: dict[str, str]) -> dict[str, object]:
@@ -100,7 +102,9 @@ def test_attempts_in_api_fields_headers_and_mapping_are_stored_literally(
 
 
 @pytest.mark.parametrize("limit", ["1; DROP TABLE import_run", "1 OR 1=1", "-1"])
-def test_attempts_in_query_parameters_are_refused_or_clamped(client: TestClient, limit: str, backend_engine: Engine) -> None:
+def test_attempts_in_query_parameters_are_refused_or_clamped(
+    client: TestClient, limit: str, backend_engine: Engine
+) -> None:
     headers = _analyst()
     response = client.get("/api/v1/imports", params={"limit": limit}, headers=headers)
     assert response.status_code in (200, 422)

@@ -8,6 +8,7 @@ run 1,000,000), kills: `GLANCE_KILLS` (default 5), moments drawn with `GLANCE_KI
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -49,7 +50,7 @@ class State:
     monthly: tuple[object, ...]
     data_version: int
 
-    def plus(self, file: "SalesFile") -> "State":
+    def plus(self, file: SalesFile) -> State:
         """This state with `file` imported (new lines only, so every total grows by the file's)."""
         return State(
             lines=self.lines + file.lines,
@@ -68,13 +69,20 @@ def state(engine: Engine) -> State:
         lines, revenue, units = conn.execute(
             text("SELECT count(*), coalesce(sum(net_revenue), 0), coalesce(sum(units), 0) FROM sales_line")
         ).one()
-        daily = tuple(conn.execute(text(
-            "SELECT coalesce(sum(lines), 0), coalesce(sum(units), 0), coalesce(sum(net_revenue), 0) FROM sales_daily"
-        )).one())
+        daily = tuple(
+            conn.execute(
+                text(
+                    "SELECT coalesce(sum(lines), 0), coalesce(sum(units), 0), coalesce(sum(net_revenue), 0) "
+                    "FROM sales_daily"
+                )
+            ).one()
+        )
         orders = conn.execute(text("SELECT coalesce(sum(orders), 0) FROM orders_daily")).scalar_one()
-        monthly = tuple(conn.execute(text(
-            "SELECT coalesce(sum(units), 0), coalesce(sum(net_revenue), 0) FROM sales_product_monthly"
-        )).one())
+        monthly = tuple(
+            conn.execute(
+                text("SELECT coalesce(sum(units), 0), coalesce(sum(net_revenue), 0) FROM sales_product_monthly")
+            ).one()
+        )
         version = conn.execute(text("SELECT version FROM data_version")).scalar_one()
     return State(lines, Decimal(revenue), int(units), daily, int(orders), monthly, int(version))
 
@@ -172,8 +180,11 @@ def _token(engine: Engine) -> dict[str, str]:
 def _upload(sync: Sync, file: SalesFile, headers: dict[str, str]) -> httpx.Response:
     with file.path.open("rb") as handle:
         return httpx.post(
-            f"{sync.url}/api/v1/imports/sales", headers=headers, files={"file": (file.path.name, handle, "text/csv")},
-            data={"source": file.source}, timeout=600,
+            f"{sync.url}/api/v1/imports/sales",
+            headers=headers,
+            files={"file": (file.path.name, handle, "text/csv")},
+            data={"source": file.source},
+            timeout=600,
         )
 
 
@@ -228,7 +239,5 @@ def test_a_killed_import_leaves_the_state_before_or_after_and_a_rerun_completes(
 
 
 def _swallow(upload: object, *args: object) -> None:
-    try:
+    with contextlib.suppress(httpx.HTTPError):  # the server was killed under it: that is the point
         upload(*args)  # type: ignore[operator]
-    except httpx.HTTPError:
-        pass  # the server was killed under it: that is the point

@@ -25,13 +25,18 @@ TIMEOUT_MS = 30_000
 def test_html_in_imported_names_is_shown_as_text_and_never_runs(served: Served, browser: Browser) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["external_id", "order_id", "order_date", "territory", "channel", "category", "product", "units", "net_revenue"])
+    writer.writerow(
+        ["external_id", "order_id", "order_date", "territory", "channel", "category", "product", "units", "net_revenue"]
+    )
     for n, name in enumerate(HOSTILE):
         writer.writerow([f"X{n}", f"XO{n}", date.today().isoformat(), name, "Online", "Hats", "P", "1", "99999.00"])
     body = buffer.getvalue()
     uploaded = httpx.post(
-        f"{served.sync_url}/api/v1/imports/sales", headers=served.bearer("analyst"),
-        files={"file": ("hostile.csv", body.encode(), "text/csv")}, data={"source": "hostile"}, timeout=120,
+        f"{served.sync_url}/api/v1/imports/sales",
+        headers=served.bearer("analyst"),
+        files={"file": ("hostile.csv", body.encode(), "text/csv")},
+        data={"source": "hostile"},
+        timeout=120,
     )
     assert uploaded.status_code == 200 and uploaded.json()["inserted"] == len(HOSTILE), uploaded.text
     context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 1000})

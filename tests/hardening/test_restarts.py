@@ -77,7 +77,7 @@ class Load:
                     outcome = "unavailable"
                 except httpx.TimeoutException as exc:
                     outcome = f"hung: {exc!r}"
-                except Exception as exc:  # noqa: BLE001  (recorded, then the test fails naming it)
+                except Exception as exc:
                     outcome = f"{type(exc).__name__}: {exc}"
                 self.calls.append(Call(client, started, time.monotonic(), outcome))
                 time.sleep(0.05)
@@ -103,8 +103,12 @@ def environment(
     run_import(engine, kind="sales", file=write_csv(tmp_path / "s.csv", sales_rows(3000)), settings=Settings())
     engine.dispose()
     env = {
-        "GLANCE_DATABASE_URL": url, "GLANCE_REDIS_URL": redis_server.url, "GLANCE_DATA_DIR": str(tmp_path / "data"),
-        "GLANCE_SCHEDULER_ENABLED": "false", "GLANCE_LOG_FORMAT": "json", "GLANCE_SECRET_KEY": "restart-test-key",
+        "GLANCE_DATABASE_URL": url,
+        "GLANCE_REDIS_URL": redis_server.url,
+        "GLANCE_DATA_DIR": str(tmp_path / "data"),
+        "GLANCE_SCHEDULER_ENABLED": "false",
+        "GLANCE_LOG_FORMAT": "json",
+        "GLANCE_SECRET_KEY": "restart-test-key",
         **TIMEOUTS,
     }
     for key, value in env.items():
@@ -174,11 +178,14 @@ def test_restarts_under_read_load_never_hang_and_recover_with_the_right_figures(
         return any(call.started < end and call.ended > start for start, end in outages)
 
     slowest = max(call.ended - call.started for call in calls)
-    print(f"\n{len(calls)} calls; slowest {slowest:.2f} s; " + ", ".join(
-        f"{client}: {sum(c.outcome == 'ok' for c in calls if c.client == client)} ok / "
-        f"{sum(c.outcome == 'unavailable' for c in calls if c.client == client)} unavailable"
-        for client in sorted({c.client for c in calls})
-    ))
+    print(
+        f"\n{len(calls)} calls; slowest {slowest:.2f} s; "
+        + ", ".join(
+            f"{client}: {sum(c.outcome == 'ok' for c in calls if c.client == client)} ok / "
+            f"{sum(c.outcome == 'unavailable' for c in calls if c.client == client)} unavailable"
+            for client in sorted({c.client for c in calls})
+        )
+    )
     assert slowest < HANG_S, "a call hung past its timeouts"
     unexpected = [c for c in calls if c.outcome not in ("ok", "unavailable")]
     assert unexpected == [], unexpected[:5]
@@ -186,6 +193,8 @@ def test_restarts_under_read_load_never_hang_and_recover_with_the_right_figures(
     assert refused_while_up == [], refused_while_up[:5]
     last = max(redis_up, pg_up) + GRACE_S
     for client in {c.client for c in calls}:
-        assert any(c.outcome == "ok" and c.started > last for c in calls if c.client == client), f"{client} did not recover"
+        assert any(c.outcome == "ok" and c.started > last for c in calls if c.client == client), (
+            f"{client} did not recover"
+        )
     # Figures afterwards: the dashboard's total equals the lines in the database.
     assert _store().sales(Dimension.TERRITORY).total.net_revenue == expected

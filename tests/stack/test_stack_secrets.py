@@ -93,9 +93,9 @@ def test_app_containers_run_as_a_non_root_user_on_a_read_only_root(stack: Stack,
     assert details["HostConfig"]["ReadonlyRootfs"] is True
     uid = stack.compose("exec", "-T", service, "id", "-u").stdout.strip()
     assert uid != "0" and uid.isdigit()
-    write = stack.compose(
-        "exec", "-T", service, "python", "-c", "open('/opt/glance/planted', 'w')", check=False
-    )
+    write = stack.compose("exec", "-T", service, "python", "-c", "open('/opt/glance/planted', 'w')", check=False)
     assert write.returncode != 0 and ("Read-only file system" in write.stderr or "Permission denied" in write.stderr)
-    scratch = stack.compose("exec", "-T", service, "python", "-c", "import tempfile; tempfile.TemporaryFile().write(b'x')")
+    scratch = stack.compose(
+        "exec", "-T", service, "python", "-c", "import tempfile; tempfile.TemporaryFile().write(b'x')"
+    )
     assert scratch.returncode == 0  # /tmp is a tmpfs: scratch space still works

@@ -96,7 +96,9 @@ def check_xlsx_archive(path: Path) -> None:
                 if part.filename.startswith(_DATA_PARTS):
                     _stream(archive, part)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise ImportRefusedError(f"{path.name} is not a readable XLSX workbook ({exc})", fix="save it again as .xlsx") from exc
+        raise ImportRefusedError(
+            f"{path.name} is not a readable XLSX workbook ({exc})", fix="save it again as .xlsx"
+        ) from exc
 
 
 def _stream(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
