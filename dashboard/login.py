@@ -103,7 +103,12 @@ class LoginHandler(RequestHandler):
         log.info("login", username=found)
         self.clear_cookie("is_guest")
         self.set_secure_cookie(
-            USER_COOKIE, found, expires_days=config.oauth_expiry, httponly=True, path=config.cookie_path, samesite="Lax",
+            USER_COOKIE,
+            found,
+            expires_days=config.oauth_expiry,
+            httponly=True,
+            path=config.cookie_path,
+            samesite="Lax",
             secure=_over_tls(self),
         )
         self.redirect(next_url)

@@ -91,7 +91,8 @@ def import_file(
             reason = str(exc.orig or exc).strip().splitlines()[0]
             fail(
                 f"the database cannot be written ({reason}); nothing was imported",
-                fix="check that the data folder (GLANCE_DATA_DIR) is writable and has free space, or that the database is up",
+                fix="check that the data folder (GLANCE_DATA_DIR) is writable and has free space, "
+                "or that the database is up",
             )
     print_report(report, output)
     if report.status is not RunStatus.succeeded:
@@ -124,7 +125,8 @@ def print_report(report: ImportReport, output: OutputFormat) -> None:
 
 def _print_table(report: ImportReport) -> None:
     # File names, sources and rejected values come from the file: escaped, never read as rich markup.
-    stdout.print(escape(f"import #{report.run_id} {report.kind.value} from {report.filename} (source '{report.source}')"))
+    source = f"(source '{report.source}')"
+    stdout.print(escape(f"import #{report.run_id} {report.kind.value} from {report.filename} {source}"))
     stdout.print(escape(report.summary()))
     if report.status is RunStatus.succeeded:
         stdout.print(
@@ -138,7 +140,8 @@ def _print_table(report: ImportReport) -> None:
     if report.rejections:
         table = Table("row", "field", "value", "reason", title="rejected rows", title_justify="left")
         for rejection in report.rejections[:50]:
-            table.add_row(str(rejection.row), escape(rejection.field), escape(rejection.value), escape(rejection.reason))
+            cells = (rejection.field, rejection.value, rejection.reason)
+            table.add_row(str(rejection.row), *(escape(cell) for cell in cells))
         stdout.print(table)
         if report.rejected > 50 or report.rejections_truncated:
             stdout.print(f"(all rejections: GET /api/v1/imports/{report.run_id}/rejected.csv)")
