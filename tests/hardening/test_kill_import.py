@@ -31,8 +31,9 @@ from services.supervisor import Child, start_child, stop_children, wait_ready
 from tests.conftest import empty_tables
 from tests.dashboard.served import free_port
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 LINES = int(os.environ.get("GLANCE_KILL_LINES", "200000"))
+# About 11 uploads of LINES lines each: the run may take minutes at the local size.
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300 + LINES // 500)]
 KILLS = int(os.environ.get("GLANCE_KILLS", "5"))
 SEED = int(os.environ.get("GLANCE_KILL_SEED", str(random.SystemRandom().randrange(10**6))))
 TERRITORIES = ["UK", "DE", "FR", "US", "JP"]
