@@ -1,4 +1,4 @@
-"""Container hardening: non-root users, read-only root filesystems, and no secret in any image layer.
+"""Container hardening: non-root users that cannot write the code, and no secret in any image layer.
 
 The secrets looked for are the running stack's own (its env file: database password, cookie key,
 admin password, API token) and, when present, the values in the working tree's `.env`; they are
@@ -87,10 +87,7 @@ def test_no_secret_is_in_the_image_history_config_or_any_layer(stack: Stack, ser
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_app_containers_run_as_a_non_root_user_on_a_read_only_root(stack: Stack, service: str) -> None:
-    container = stack.compose("ps", "-q", service).stdout.strip()
-    details = json.loads(run(["docker", "inspect", container]).stdout)[0]
-    assert details["HostConfig"]["ReadonlyRootfs"] is True
+def test_app_containers_run_as_a_non_root_user_that_cannot_change_the_code(stack: Stack, service: str) -> None:
     uid = stack.compose("exec", "-T", service, "id", "-u").stdout.strip()
     assert uid != "0" and uid.isdigit()
     write = stack.compose("exec", "-T", service, "python", "-c", "open('/opt/glance/planted', 'w')", check=False)
