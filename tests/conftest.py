@@ -91,3 +91,12 @@ def glance_env(backend_engine: Engine, tmp_path: Path, monkeypatch: pytest.Monke
     get_engine().dispose()
     get_settings.cache_clear()
     get_engine.cache_clear()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the Docker stack tests first.
+
+    They drive Chromium with their own sync Playwright, which cannot start once pytest-playwright's
+    session Playwright (the dashboard browser tests) holds an event loop in the same thread.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("stack") is None)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from babel import Locale
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect, sync_playwright
 
 from dashboard.formatting import Formatter
 from tests.stack.harness import Stack
@@ -29,24 +29,21 @@ def chromium_or_skip() -> str:
 
 
 @contextmanager
-def logged_in(browser: Browser, stack: Stack, *, password: str, screenshot: Path) -> Iterator[Page]:
-    """A browser page logged in to the dashboard as the viewer; a screenshot is saved at the end.
-
-    It uses pytest-playwright's session browser: a second Playwright started in the same thread
-    fails once the browser tests' event loop is running.
-    """
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    try:
-        page.goto(stack.dashboard_url + "/login")
-        page.fill("#username", VIEWER)
-        page.fill("#password", password)
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/login" not in url)
-        yield page
-    finally:
-        page.screenshot(path=str(screenshot), full_page=True)
-        context.close()
+def logged_in(stack: Stack, *, password: str, screenshot: Path) -> Iterator[Page]:
+    """A browser page logged in to the dashboard as the viewer; a screenshot is saved at the end."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_or_skip(), args=["--no-sandbox"])
+        page = browser.new_page(locale="en-GB")
+        try:
+            page.goto(stack.dashboard_url + "/login")
+            page.fill("#username", VIEWER)
+            page.fill("#password", password)
+            page.keyboard.press("Enter")
+            page.wait_for_url(lambda url: "/login" not in url)
+            yield page
+        finally:
+            page.screenshot(path=str(screenshot), full_page=True)
+            browser.close()
 
 
 def expect_revenue_rows(page: Page, stack: Stack, revenue_by_key: dict[str, Decimal]) -> None:

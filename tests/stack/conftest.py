@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.dashboard.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.stack.browser import VIEWER
 from tests.stack.harness import Stack, StackCommandError, docker_unavailable_reason
 from tests.stack.releases import Release, build_current_tree
@@ -88,9 +86,3 @@ def viewer_password(stack: Stack) -> str:
     password = secrets.token_urlsafe(12)
     stack.glance("users", "add", VIEWER, "--role", "viewer", "--password-stdin", stdin=password + "\n")
     return password
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium for pytest-playwright's browser (its own download does not work here)."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from dashboard.text import Translator
 from tests.stack.browser import SALES_PAGE, expect_revenue_rows, logged_in
@@ -80,22 +80,18 @@ def test_imported_file_totals_match_the_report_in_every_service(stack: Stack, im
 
 
 def test_dashboard_page_shows_the_imported_totals(
-    browser: Browser, stack: Stack, imported_sales: SalesFile, viewer_password: str
+    stack: Stack, imported_sales: SalesFile, viewer_password: str
 ) -> None:
     revenue = imported_sales.revenue_by_territory()
-    with logged_in(
-        browser, stack, password=viewer_password, screenshot=stack.env_file.parent / "dashboard-sales.png"
-    ) as page:
+    with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "dashboard-sales.png") as page:
         expect_revenue_rows(page, stack, revenue)
 
 
 def test_redis_outage_degrades_quietly_and_recovers(
-    browser: Browser, stack: Stack, imported_sales: SalesFile, api_token: str, viewer_password: str
+    stack: Stack, imported_sales: SalesFile, api_token: str, viewer_password: str
 ) -> None:
     revenue = imported_sales.revenue_by_territory()
-    with logged_in(
-        browser, stack, password=viewer_password, screenshot=stack.env_file.parent / "redis-down.png"
-    ) as page:
+    with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "redis-down.png") as page:
         stack.compose("stop", "redis")
         try:
             body = wait_for(lambda: readiness_failing(stack, "redis"), what="readiness to report Redis down")
@@ -113,11 +109,11 @@ def test_redis_outage_degrades_quietly_and_recovers(
 
 
 def test_database_outage_fails_clearly_and_recovers_without_restart(
-    browser: Browser, stack: Stack, imported_sales: SalesFile, api_token: str, viewer_password: str
+    stack: Stack, imported_sales: SalesFile, api_token: str, viewer_password: str
 ) -> None:
     started_at = start_times(stack)
     revenue = imported_sales.revenue_by_territory()
-    with logged_in(browser, stack, password=viewer_password, screenshot=stack.env_file.parent / "db-down.png") as page:
+    with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "db-down.png") as page:
         stack.compose("stop", "db")
         try:
             body = wait_for(lambda: readiness_failing(stack, "database"), what="readiness to report the database down")

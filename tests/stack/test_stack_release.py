@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser
 
 from tests.stack.browser import expect_revenue_rows, logged_in
 from tests.stack.harness import Stack
@@ -59,13 +58,11 @@ def test_upgrade_runs_the_new_code_in_every_service(
 
 
 def test_upgraded_dashboard_shows_the_new_figures_not_cached_old_ones(
-    browser: Browser, stack: Stack, imported_sales: SalesFile, viewer_password: str
+    stack: Stack, imported_sales: SalesFile, viewer_password: str
 ) -> None:
     # test_stack_health rendered this page, same data version, with the first release (filling the cache).
     revenue = imported_sales.revenue_by_territory(suffix=V2_MARK)
-    with logged_in(
-        browser, stack, password=viewer_password, screenshot=stack.env_file.parent / "dashboard-v2.png"
-    ) as page:
+    with logged_in(stack, password=viewer_password, screenshot=stack.env_file.parent / "dashboard-v2.png") as page:
         expect_revenue_rows(page, stack, revenue)
 
 
