@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -22,6 +23,16 @@ from services.settings import Settings, get_settings
 
 PG_ADMIN_URL = os.environ.get("GLANCE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("GLANCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # The sync service's scheduler stays off in tests unless a test asks for it.
 os.environ.setdefault("GLANCE_SCHEDULER_ENABLED", "false")
 
@@ -100,3 +111,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     session Playwright (the dashboard browser tests) holds an event loop in the same thread.
     """
     items.sort(key=lambda item: item.get_closest_marker("stack") is None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium (Playwright's own browser download does not work here)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """A British English browser with a desktop-sized window."""
+    return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1400, "height": 1000}}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -23,28 +22,6 @@ from tests.dashboard.served import Stack, start_stack, stop_stack
 from tests.factories import sale, store_expense_lines, store_sales_lines, store_target_rows
 
 TODAY = date(2025, 1, 20)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium (Playwright's own browser download does not work here)."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """A British English browser with a desktop-sized window."""
-    return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1400, "height": 1000}}
 
 
 @pytest.fixture
