@@ -6,6 +6,7 @@ import csv
 import functools
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -119,22 +120,28 @@ def _pick(row: object, columns: list[str]) -> dict[str, Any]:
     return {column: getattr(row, column) for column in columns}
 
 
-def _print_table_report(
+def _table_report(
     name: str,
+    label: str,
+    query: Callable[..., queries.Breakdown | queries.PnlReport],
     *,
-    by: str,
-    first: date,
-    last: date,
+    by: StrEnum,
+    start: date | None,
+    end: date | None,
     territory: str | None,
-    version: int,
-    result: queries.Breakdown | queries.PnlReport,
     columns: list[str],
     fmt: Format,
+    params: dict[str, Any],
 ) -> None:
+    """Run one grouped query through the cache over the requested (or whole data) range and print it."""
+    with _session() as session:
+        first, last = _range(session, start, end)
+        result = cached_query(session, query.__name__, query, by=by, start=first, end=last, **params)
+        version = current_data_version(session)
     rows = [_pick(row, columns) for row in result.rows]
     payload = {
         "report": name,
-        "by": by,
+        "by": by.value,
         "from": first,
         "to": last,
         "territory": territory,
@@ -143,8 +150,7 @@ def _print_table_report(
         "rows": rows,
         "total": _pick(result.total, columns),
     }
-    title = f"{'Sales' if name == 'sales' else 'P&L'} by {by}, {first} to {last}"
-    _emit(payload, columns, rows, fmt, title)
+    _emit(payload, columns, rows, fmt, f"{label} by {by.value}, {first} to {last}")
 
 
 @app.command("sales")
@@ -157,28 +163,17 @@ def sales(
     fmt: Format = FORMAT,
 ) -> None:
     """Net revenue, COGS, gross margin, units and orders by one dimension."""
-    with _session() as session:
-        first, last = _range(session, start, end)
-        result = cached_query(
-            session,
-            "sales_breakdown",
-            queries.sales_breakdown,
-            by=queries.Dimension(by.value),
-            start=first,
-            end=last,
-            filters=queries.Filters(territory=territory),
-        )
-        version = current_data_version(session)
-    _print_table_report(
+    _table_report(
         "sales",
-        by=by.value,
-        first=first,
-        last=last,
+        "Sales",
+        queries.sales_breakdown,
+        by=queries.Dimension(by.value),
+        start=start,
+        end=end,
         territory=territory,
-        version=version,
-        result=result,
         columns=SALES_COLUMNS,
         fmt=fmt,
+        params={"filters": queries.Filters(territory=territory)},
     )
 
 
@@ -192,28 +187,17 @@ def pnl(
     fmt: Format = FORMAT,
 ) -> None:
     """Profit and loss: revenue, COGS, gross margin, operating expenses, operating profit."""
-    with _session() as session:
-        first, last = _range(session, start, end)
-        result = cached_query(
-            session,
-            "pnl_report",
-            queries.pnl_report,
-            by=queries.PnlDimension(by.value),
-            start=first,
-            end=last,
-            territory=territory,
-        )
-        version = current_data_version(session)
-    _print_table_report(
+    _table_report(
         "pnl",
-        by=by.value,
-        first=first,
-        last=last,
+        "P&L",
+        queries.pnl_report,
+        by=queries.PnlDimension(by.value),
+        start=start,
+        end=end,
         territory=territory,
-        version=version,
-        result=result,
         columns=PNL_COLUMNS,
         fmt=fmt,
+        params={"territory": territory},
     )
 
 
