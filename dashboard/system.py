@@ -20,5 +20,10 @@ def build() -> BuildInfo:
 
 
 def cache_degraded() -> bool:
-    """True when the shared cache is unavailable and figures are computed uncached."""
-    return get_cache().status().degraded
+    """True when the shared cache is unavailable and figures are computed uncached.
+
+    The backend is pinged now (one bounded round trip): the status pane is drawn once, when a
+    session is created and before its first query, so the cache's last-known state could still
+    be from before an outage began (shown as OK) or ended (shown as degraded).
+    """
+    return get_cache().check().degraded
