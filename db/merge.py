@@ -57,8 +57,11 @@ def merge_frame(
         return MergeResult(0, 0, 0)
     if frame.select(key).is_duplicated().any():
         raise DuplicateKeyError(f"batch repeats a key of {table.name} ({', '.join(key)})")
+    # In key order, each insert into the key's B-tree lands beside the one before: a million-line
+    # COPY into an indexed table takes about half the time it takes in file order.
+    frame = frame.sort(key)
     if assume_new:
-        _load_stage(session, table, frame)
+        load_frame(session, table, frame)
         days = frame.get_column(day_column) if day_column else None
         return MergeResult(
             inserted=frame.height,
@@ -68,8 +71,8 @@ def merge_frame(
             last_day=days.max() if days is not None else None,  # type: ignore[arg-type]
         )
     columns = [table.c[name] for name in frame.columns]
-    stage = _create_stage(session, table, columns)
-    _load_stage(session, stage, frame)
+    stage = create_stage(session, table, columns)
+    load_frame(session, stage, frame)
 
     key_match = and_(*(table.c[k] == stage.c[k] for k in key))
     compared = [c.name for c in columns if c.name not in key and c.name not in provenance]
@@ -105,7 +108,7 @@ def merge_frame(
     )
 
 
-def _create_stage(session: Session, table: Table, columns: list[Column]) -> Table:
+def create_stage(session: Session, table: Table, columns: list[Column]) -> Table:
     stage = Table(
         f"glance_stage_{table.name}_{next(_stage_ids)}",
         MetaData(),
@@ -116,7 +119,7 @@ def _create_stage(session: Session, table: Table, columns: list[Column]) -> Tabl
     return stage
 
 
-def _load_stage(session: Session, stage: Table, frame: pl.DataFrame) -> None:
+def load_frame(session: Session, stage: Table, frame: pl.DataFrame) -> None:
     """Bulk-load `frame` into `stage` (or any table): COPY on Postgres, executemany on SQLite."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":

@@ -1,17 +1,25 @@
-"""Rollups rebuilt from the facts for the days an import touched, in the import's transaction.
+"""Rollups kept in step with the facts, in the import's transaction.
 
-KPI queries read only these tables, so they never scan raw sales lines.
+KPI queries read only these tables, so they never scan raw sales lines. Two ways in:
+`refresh_rollups` rebuilds the days an import touched from the stored lines (right for any
+change), and `RollupDelta` adds lines that are all new, aggregated in memory as they are read.
+
+An order is identified by its source and its order id: orders from two systems never merge.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, func, insert, select, text
+import polars as pl
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select, text, true
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.dates import month_end, month_sql, month_start
+from db.merge import create_stage, load_frame
 from db.models import OrdersDaily, SalesDaily, SalesLine, SalesProductMonthly
 
 _line = SalesLine.__table__
@@ -60,7 +68,7 @@ def _rebuild(
             func.sum(_line.c.cogs_rc).label("cogs"),
         )
         .where(where)
-        .group_by(*cells, _line.c.order_id)
+        .group_by(*cells, _line.c.source, _line.c.order_id)
         .subquery()
     )
     measures = {
@@ -88,3 +96,92 @@ def rebuild_all(session: Session) -> None:
     session.execute(delete(_products))
     if first is not None:
         refresh_rollups(session, first_day=first, last_day=last)
+
+
+_SUMS = ("lines", "units", "net_revenue", "cogs")
+_ORDER = ("source", "order_id")
+_DAY_CELL = ("day", "territory", "channel", "category")
+_ORDER_CELL = ("day", "territory", "channel")
+_PRODUCT_CELL = ("month", "territory", "channel", "category", "product")
+
+
+@dataclass
+class RollupDelta:
+    """What new lines add to the rollups, aggregated in memory batch by batch, then added in one go.
+
+    Only for lines that are all new (a source with no stored lines, under its import lock): the
+    sums then just add, and so do the orders of a cell, because an order belongs to one source.
+    Sums are reduced per batch; distinct orders need the (day, cell, order) pairs of the whole
+    import, kept as one small frame of short strings.
+    """
+
+    _day_sums: list[pl.DataFrame] = field(default_factory=list)
+    _product_sums: list[pl.DataFrame] = field(default_factory=list)
+    _pairs: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, lines: pl.DataFrame) -> None:
+        """Take a batch of new lines (the `sales_line` columns) into the delta."""
+        if lines.is_empty():
+            return
+        lines = lines.select(
+            pl.col("order_date").alias("day"),
+            pl.col("order_date").dt.month_start().alias("month"),
+            *_ORDER,
+            "territory",
+            "channel",
+            "category",
+            "product",
+            pl.lit(1, dtype=pl.Int64).alias("lines"),
+            pl.col("units").cast(pl.Int64),
+            pl.col("net_revenue_rc").alias("net_revenue"),
+            pl.col("cogs_rc").alias("cogs"),
+        )
+        self._day_sums.append(_sums(lines, _DAY_CELL))
+        self._product_sums.append(_sums(lines, _PRODUCT_CELL))
+        self._pairs.append(lines.select("day", "territory", "channel", "category", "product", *_ORDER).unique())
+
+    def apply(self, session: Session) -> None:
+        """Add the delta to `sales_daily`, `orders_daily` and `sales_product_monthly`."""
+        if not self._pairs:
+            return
+        pairs = pl.concat(self._pairs).with_columns(pl.col("day").dt.month_start().alias("month"))
+        _add_into(
+            session,
+            _daily,
+            _sums(pl.concat(self._day_sums), _DAY_CELL).join(_orders_in(pairs, _DAY_CELL), on=_DAY_CELL),
+        )
+        _add_into(session, _orders, _orders_in(pairs, _ORDER_CELL))
+        _add_into(
+            session,
+            _products,
+            _sums(pl.concat(self._product_sums), _PRODUCT_CELL).join(
+                _orders_in(pairs, _PRODUCT_CELL), on=_PRODUCT_CELL
+            ),
+        )
+        self._day_sums, self._product_sums, self._pairs = [], [], []
+
+
+def _sums(frame: pl.DataFrame, cell: tuple[str, ...]) -> pl.DataFrame:
+    return frame.group_by(*cell).agg(pl.col(name).sum() for name in _SUMS)
+
+
+def _orders_in(pairs: pl.DataFrame, cell: tuple[str, ...]) -> pl.DataFrame:
+    """Distinct orders per cell."""
+    return pairs.select(*cell, *_ORDER).unique().group_by(*cell).agg(pl.len().cast(pl.Int64).alias("orders"))
+
+
+def _add_into(session: Session, target: Table, frame: pl.DataFrame) -> None:
+    """Upsert `frame` into `target`, adding each measure to the row already in its cell."""
+    columns = [c for c in target.c if c.name in frame.columns]
+    frame = frame.select(c.name for c in columns)
+    keys = [c.name for c in target.primary_key.columns]
+    stage = create_stage(session, target, columns)
+    load_frame(session, stage, frame)
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(target).from_select(frame.columns, select(*stage.c).where(true()))
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: target.c[c.name] + statement.excluded[c.name] for c in columns if c.name not in keys},
+    )
+    session.execute(statement)
+    stage.drop(session.connection())

@@ -13,7 +13,6 @@ from datetime import datetime
 from enum import StrEnum
 
 import structlog
-from alembic.runtime.migration import MigrationContext
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -120,6 +119,8 @@ def probe_database(engine: Engine) -> DatabaseProbe:
 
 
 def _read_schema(connection: Connection) -> DatabaseProbe:
+    from alembic.runtime.migration import MigrationContext  # imported on first probe: see db.migrate
+
     revision = MigrationContext.configure(connection).get_current_revision()
     schema = SchemaStatus(code_head=head_revision(), database=revision)
     version = current_data_version(Session(bind=connection)) if schema.at_head else None

@@ -195,7 +195,7 @@ def _product_statement(session: Session, start: date, end: date, filters: Filter
                 func.sum(_lines.c.net_revenue_rc).label("net_revenue"),
                 func.sum(_lines.c.cogs_rc).label("cogs"),
                 func.sum(_lines.c.units).label("units"),
-                func.count(func.distinct(_lines.c.order_id)).label("orders"),
+                func.count(func.distinct(_lines.c.source + "\x1f" + _lines.c.order_id)).label("orders"),
             )
             .where(_apply(_lines, filters, start=edge_start, end=edge_end, date_column="order_date"))
             .group_by(_lines.c.product)

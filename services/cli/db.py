@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from alembic.util import CommandError
 from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,6 +23,8 @@ def upgrade_command() -> None:
     Safe to run again: the admin is created only in an empty user table (from
     GLANCE_ADMIN_PASSWORD), and GLANCE_API_TOKEN is registered only once, by its hash.
     """
+    from alembic.util import CommandError  # imported here, not by every command: see db.migrate
+
     engine = get_engine()
     status = schema_status(engine)
     if not status.error and not status.known_revision:
