@@ -55,11 +55,9 @@ def merge_frame(
     """
     if frame.is_empty():
         return MergeResult(0, 0, 0)
-    if frame.select(key).is_duplicated().any():
+    frame = in_key_order(frame, key)
+    if frame.select(pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in key).any()).item():
         raise DuplicateKeyError(f"batch repeats a key of {table.name} ({', '.join(key)})")
-    # In key order, each insert into the key's B-tree lands beside the one before: a million-line
-    # COPY into an indexed table takes about half the time it takes in file order.
-    frame = frame.sort(key)
     if assume_new:
         load_frame(session, table, frame)
         days = frame.get_column(day_column) if day_column else None
@@ -106,6 +104,18 @@ def merge_frame(
         first_day=first_day,
         last_day=last_day,
     )
+
+
+def in_key_order(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
+    """`frame` sorted on `key`, unless it already is (a caller may sort ahead, off the critical path).
+
+    In key order each insert into the key's B-tree lands beside the one before: a million-line
+    COPY into an indexed table takes about half the time it takes in file order.
+    """
+    leading, last = key[:-1], key[-1]
+    if all(frame.get_column(k).n_unique() <= 1 for k in leading) and frame.get_column(last).is_sorted():
+        return frame
+    return frame.sort(key)
 
 
 def create_stage(session: Session, table: Table, columns: list[Column]) -> Table:

@@ -118,6 +118,7 @@ class RollupDelta:
     _day_sums: list[pl.DataFrame] = field(default_factory=list)
     _product_sums: list[pl.DataFrame] = field(default_factory=list)
     _pairs: list[pl.DataFrame] = field(default_factory=list)
+    _settled: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None
 
     def add(self, lines: pl.DataFrame) -> None:
         """Take a batch of new lines (the `sales_line` columns) into the delta."""
@@ -140,25 +141,30 @@ class RollupDelta:
         self._product_sums.append(_sums(lines, _PRODUCT_CELL))
         self._pairs.append(lines.select("day", "territory", "channel", "category", "product", *_ORDER).unique())
 
-    def apply(self, session: Session) -> None:
-        """Add the delta to `sales_daily`, `orders_daily` and `sales_product_monthly`."""
+    def settle(self) -> None:
+        """Reduce what was added to one row per cell (pure Polars: callers may run it in a thread)."""
         if not self._pairs:
             return
-        pairs = pl.concat(self._pairs).with_columns(pl.col("day").dt.month_start().alias("month"))
-        _add_into(
-            session,
-            _daily,
-            _sums(pl.concat(self._day_sums), _DAY_CELL).join(_orders_in(pairs, _DAY_CELL), on=_DAY_CELL),
-        )
-        _add_into(session, _orders, _orders_in(pairs, _ORDER_CELL))
-        _add_into(
-            session,
-            _products,
+        pairs = pl.concat(self._pairs)
+        day_pairs = pairs.select(*_DAY_CELL, *_ORDER).unique()
+        month_pairs = pairs.select(pl.col("day").dt.month_start().alias("month"), *_PRODUCT_CELL[1:], *_ORDER).unique()
+        self._settled = (
+            _sums(pl.concat(self._day_sums), _DAY_CELL).join(_orders_in(day_pairs, _DAY_CELL), on=_DAY_CELL),
+            _orders_in(day_pairs.select(*_ORDER_CELL, *_ORDER).unique(), _ORDER_CELL),
             _sums(pl.concat(self._product_sums), _PRODUCT_CELL).join(
-                _orders_in(pairs, _PRODUCT_CELL), on=_PRODUCT_CELL
+                _orders_in(month_pairs, _PRODUCT_CELL), on=_PRODUCT_CELL
             ),
         )
         self._day_sums, self._product_sums, self._pairs = [], [], []
+
+    def apply(self, session: Session) -> None:
+        """Add the delta to `sales_daily`, `orders_daily` and `sales_product_monthly`."""
+        self.settle()
+        if self._settled is None:
+            return
+        for target, frame in zip((_daily, _orders, _products), self._settled, strict=True):
+            _add_into(session, target, frame)
+        self._settled = None
 
 
 def _sums(frame: pl.DataFrame, cell: tuple[str, ...]) -> pl.DataFrame:
@@ -166,8 +172,8 @@ def _sums(frame: pl.DataFrame, cell: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _orders_in(pairs: pl.DataFrame, cell: tuple[str, ...]) -> pl.DataFrame:
-    """Distinct orders per cell."""
-    return pairs.select(*cell, *_ORDER).unique().group_by(*cell).agg(pl.len().cast(pl.Int64).alias("orders"))
+    """Orders per cell, from distinct (cell, order) pairs."""
+    return pairs.group_by(*cell).agg(pl.len().cast(pl.Int64).alias("orders"))
 
 
 def _add_into(session: Session, target: Table, frame: pl.DataFrame) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from db.data_version import bump_data_version, current_data_version
 from db.fx import load_rates
-from db.merge import MergeResult
+from db.merge import MergeResult, in_key_order
 from db.rollups import RollupDelta, refresh_rollups
 from db.store import has_sales_from, store_expenses, store_fx_rates, store_sales, store_targets
 from services import metrics
@@ -216,13 +216,16 @@ def _import(
             reporting_currency=settings.reporting_currency,
         )
         screened = _screen(split, report.kind, rates=rates, seen=seen, settings=settings)
+        # Work done here, in the read-ahead thread, overlaps the COPY of the batch before.
+        good = in_key_order(
+            screened.good.with_columns(pl.lit(report.source).alias("source")), ("source", *plan.spec.key)
+        )
         if tally.fresh_source:
-            # Aggregated here, in the read-ahead thread, while the batch before is being copied.
-            tally.delta.add(screened.good.with_columns(pl.lit(report.source).alias("source")))
-        return screened
+            tally.delta.add(good)
+        return Split(good=good, problems=screened.problems)
 
     batches = plan.table.batches(batch_rows=settings.import_batch_rows, columns=wanted)
-    for frame, screened in read_ahead(batches, checked):
+    for frame, screened in read_ahead(batches, checked, finish=tally.delta.settle if tally.fresh_source else None):
         tally.rows_read += frame.height
         tally.add_defaults(count_defaults(screened.good, plan.spec, settings.reporting_currency))
         if not screened.problems.is_empty():
@@ -263,18 +266,26 @@ def _import(
 
 
 def read_ahead(
-    batches: Iterator[pl.DataFrame], prepare: Callable[[pl.DataFrame], Split]
+    batches: Iterator[pl.DataFrame],
+    prepare: Callable[[pl.DataFrame], Split],
+    *,
+    finish: Callable[[], object] | None = None,
 ) -> Iterator[tuple[pl.DataFrame, Split]]:
     """Each batch with its checked rows, the next batch read and checked in a thread meanwhile.
 
     Reading and checking (Polars and Arrow, which release the GIL) overlap with storing the
     batch before (the database's COPY), so a large import takes about the longer of the two,
-    not their sum. One batch is read ahead, so memory holds at most two.
+    not their sum; `finish` runs in the thread once the file is read, during the last COPY.
+    One batch is read ahead, so memory holds at most two.
     """
 
     def next_prepared() -> tuple[pl.DataFrame, Split] | None:
         frame = next(batches, None)
-        return None if frame is None else (frame, prepare(frame))
+        if frame is None:
+            if finish is not None:
+                finish()
+            return None
+        return frame, prepare(frame)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
         pending = pool.submit(next_prepared)
