@@ -5,7 +5,9 @@ Run: `.venv/bin/python benchmarks/import_speed.py [--lines 1000000] [--big-lines
 In a throwaway Postgres database it creates and drops, it times (a) `psql \\copy` of the file
 into an equivalent bare table, (b) `glance import sales` end to end (validate, merge, rollups,
 data version) in a subprocess, (c) pandas `read_csv` + `to_sql(method="multi")` on a 100,000-line
-slice, scaled to the full size. It prints b/a, c/b, and the peak memory of (b) at both sizes.
+slice, scaled to the full size, and (d) the same file imported again into the same source
+(every line compared, none changed). It prints b/a, c/b, d/a and the peak memory of (b) at
+both sizes.
 """
 
 from __future__ import annotations
@@ -78,7 +80,11 @@ def time_copy(url: str, path: Path) -> Timing:
 
 
 def time_glance(url: str, path: Path, data_dir: Path) -> Timing:
-    """(b) `glance import sales` end to end, in its own process so its peak memory is its own."""
+    """(b) `glance import sales` end to end, in its own process so its peak memory is its own.
+
+    Run again with the same file, it times (d): the same source re-imported, every line compared
+    with the stored one (the merge path) and found unchanged.
+    """
     env = dict(os.environ, GLANCE_DATABASE_URL=url, GLANCE_DATA_DIR=str(data_dir), GLANCE_LOG_LEVEL="WARNING")
     glance = Path(sys.executable).with_name("glance")
     started = time.perf_counter()
@@ -156,6 +162,8 @@ def main() -> None:
         print(f"(a) psql \\copy {args.lines:,} lines: {a.seconds:.2f} s")
         b = time_glance(url, small, args.work_dir / "data")
         print(f"(b) glance import sales {args.lines:,} lines: {b.seconds:.2f} s")
+        d = time_glance(url, small, args.work_dir / "data")
+        print(f"(d) the same file again, {args.lines:,} lines compared and unchanged: {d.seconds:.2f} s")
         c = time_pandas(url, small, lines=args.lines)
         print(f"(c) pandas read_csv + to_sql(multi), scaled to {args.lines:,} lines: {c.seconds:.2f} s")
         peak_small = measure_peak(url, small, args.work_dir / "data")
@@ -165,6 +173,7 @@ def main() -> None:
         )
         print(f"b/a = {b.seconds / a.seconds:.2f} (target <= 2.0)")
         print(f"c/b = {c.seconds / b.seconds:.1f} (target >= 30)")
+        print(f"d/a = {d.seconds / a.seconds:.2f} (re-import of an unchanged file; no target)")
         print(f"peak {args.big_lines:,} / peak {args.lines:,} = {peak_big / peak_small:.2f} (target <= 1.3)")
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
