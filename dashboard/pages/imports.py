@@ -14,7 +14,7 @@ import structlog
 from dashboard.pages.base import Page, PageContext, Step
 from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
 from dashboard.views.notices import html_pane, notice_html
-from dashboard.views.tables import Column, fill_table, make_table
+from dashboard.views.tables import Column, Table
 from services.auth import Role
 from services.sync.imports.errors import ImportRefusedError
 from services.sync.imports.kinds import KINDS
@@ -77,11 +77,11 @@ class ImportsPage(Page):
         self.file.param.watch(lambda _e: self.offer_mapping(), "value")
         self.kind.param.watch(lambda _e: self.offer_mapping(), "value")
         self.report_pane = html_pane("")
-        self.rejections = make_table(REJECTION_COLUMNS, tr, page_size=20)
+        self.rejections = Table(REJECTION_COLUMNS, tr, self.ctx.fmt, loading_text="", page_size=20)
         self.rejected_download = pn.widgets.FileDownload(
             callback=self._rejected_csv, filename="rejected.csv", label=tr("imports.rejected_csv"), visible=False
         )
-        self.history = make_table(HISTORY_COLUMNS, tr, page_size=10)
+        self.history = Table(HISTORY_COLUMNS, tr, self.ctx.fmt, loading_text=tr("state.loading"), page_size=10)
         return [
             self.availability,
             pn.Row(self.kind, self.source, self.strict),
@@ -113,11 +113,13 @@ class ImportsPage(Page):
             return
         except UploadRefused as exc:
             log.error("import_history_failed", error=str(exc))
-            self.availability.object = notice_html(self.ctx.tr("imports.history_failed", problem=str(exc)[:120]), "warn")
+            self.availability.object = notice_html(
+                self.ctx.tr("imports.history_failed", problem=str(exc)[:120]), "warn"
+            )
             self.availability.visible = True
             return
         self.availability.visible = False
-        fill_table(self.history, runs, HISTORY_COLUMNS, self.ctx.tr, self.ctx.fmt)
+        self.history.fill(runs)
 
     def offer_mapping(self) -> None:
         """One column picker per field of the chosen kind, preset to the column the import would match."""
@@ -133,7 +135,9 @@ class ImportsPage(Page):
         for spec in KINDS[ImportKind(self.kind.value)].fields:
             found = auto_column(spec.name, self.columns)
             label = f"{spec.name} *" if spec.required else spec.name
-            pickers.append(pn.widgets.Select(label=label, options={none: "", **{c: c for c in self.columns}}, value=found or ""))
+            pickers.append(
+                pn.widgets.Select(label=label, options={none: "", **{c: c for c in self.columns}}, value=found or "")
+            )
         self.mapping.objects = [pn.GridBox(*pickers, ncols=4, sizing_mode="stretch_width")] if self.columns else []
 
     def chosen_mapping(self) -> dict[str, str]:
@@ -183,14 +187,17 @@ class ImportsPage(Page):
             (tr("col.run_id"), str(report.run_id)),
             (tr("col.status"), report.status.value),
             (tr("col.filename"), report.filename),
-            *((tr(f"col.{name}"), fmt.count(getattr(report, name))) for name in ("rows_read", "inserted", "updated", "unchanged", "rejected")),
+            *(
+                (tr(f"col.{name}"), fmt.count(getattr(report, name)))
+                for name in ("rows_read", "inserted", "updated", "unchanged", "rejected")
+            ),
         ]
         rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in facts)
         self.report_pane.object = (
             f'<div class="glance" data-run="{report.run_id}">{notice_html(report.summary(), kind)}'
             f'<table class="kv">{rows}</table></div>'
         )
-        fill_table(self.rejections, report.rejections, REJECTION_COLUMNS, self.ctx.tr, self.ctx.fmt)
+        self.rejections.fill(report.rejections)
         self.rejected_download.filename = f"import-{report.run_id}-rejected.csv"
         self.rejected_download.visible = report.rejected > 0
 

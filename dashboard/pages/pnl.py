@@ -10,7 +10,7 @@ import panel as pn
 from dashboard.pages.base import Page, Step
 from dashboard.text import Translator
 from dashboard.views.notices import html_pane, notice_html
-from dashboard.views.tables import Column, fill_table, make_table
+from dashboard.views.tables import Column, Table
 from db.queries import BudgetLine, PnlDimension, PnlReport
 
 PNL_COLUMNS = (
@@ -69,11 +69,12 @@ class PnlPage(Page):
     key = "pnl"
 
     def build(self) -> list[pn.viewable.Viewable]:
-        tr = self.ctx.tr
-        self.by_territory = make_table((Column("key", "text"), *PNL_COLUMNS), tr)
-        self.by_month = make_table((Column("key", "text"), *PNL_COLUMNS), tr)
-        self.opex_table = make_table(OPEX_COLUMNS, tr)
-        self.budget_table = make_table(BUDGET_COLUMNS, tr)
+        tr, fmt = self.ctx.tr, self.ctx.fmt
+        loading = tr("state.loading")
+        self.by_territory = Table((Column("key", "text"), *PNL_COLUMNS), tr, fmt, loading_text=loading)
+        self.by_month = Table((Column("key", "text"), *PNL_COLUMNS), tr, fmt, loading_text=loading)
+        self.opex_table = Table(OPEX_COLUMNS, tr, fmt, loading_text=loading)
+        self.budget_table = Table(BUDGET_COLUMNS, tr, fmt, loading_text=loading)
         self.budget_note = html_pane("", visible=False)
         return [
             pn.pane.Markdown(f"### {tr('pnl.by_territory')}"),
@@ -90,9 +91,8 @@ class PnlPage(Page):
     def steps(self) -> list[Step]:
         return [self.load_territories, self.load_months, self.load_costs]
 
-    def _fill(self, table: pn.widgets.Tabulator, report: PnlReport) -> None:
-        total = replace(report.total, key=self.ctx.tr("pnl.total"))
-        fill_table(table, [*report.rows, total], (Column("key", "text"), *PNL_COLUMNS), self.ctx.tr, self.ctx.fmt)
+    def _fill(self, table: Table, report: PnlReport) -> None:
+        table.fill([*report.rows, replace(report.total, key=self.ctx.tr("pnl.total"))])
 
     def load_territories(self) -> None:
         self._fill(self.by_territory, self.ctx.store.pnl(PnlDimension.TERRITORY))
@@ -104,11 +104,13 @@ class PnlPage(Page):
 
     def load_costs(self) -> None:
         tr = self.ctx.tr
-        fill_table(self.opex_table, self.ctx.store.opex(), OPEX_COLUMNS, tr, self.ctx.fmt)
+        self.opex_table.fill(self.ctx.store.opex())
         lines = self.ctx.store.budget()
         self.budget_note.object = notice_html(tr("budget.none"))
         self.budget_note.visible = not lines
-        fill_table(self.budget_table, [budget_row(line, tr) for line in lines], BUDGET_COLUMNS, tr, self.ctx.fmt)
+        self.budget_table.fill([budget_row(line, tr) for line in lines])
 
     def empty(self) -> None:
+        for table in (self.by_territory, self.by_month, self.opex_table, self.budget_table):
+            table.fill([])
         self.show_status(self.ctx.tr("state.empty_viewer"), "info")

@@ -9,7 +9,7 @@ import panel as pn
 
 from dashboard.pages.base import Page, Step
 from dashboard.views.charts import Chart, revenue_bars, revenue_trend
-from dashboard.views.tables import Column, csv_text, fill_table, make_table
+from dashboard.views.tables import Column, Table, csv_text
 from db.queries import Breakdown, Dimension
 
 BREAKDOWN_COLUMNS = (
@@ -33,11 +33,13 @@ class SalesPage(Page):
         loading = tr("state.loading")
         self.territory_rows: list[str] = []
         self.products: Breakdown | None = None
-        self.territory_table = make_table(BREAKDOWN_COLUMNS, tr, on_click=self.pick_territory)
+        self.territory_table = Table(
+            BREAKDOWN_COLUMNS, tr, self.ctx.fmt, loading_text=loading, on_click=self.pick_territory
+        )
         self.channel_chart = Chart(loading_text=loading)
         self.category_chart = Chart(loading_text=loading)
         self.trend_chart = Chart(loading_text=loading)
-        self.product_table = make_table(BREAKDOWN_COLUMNS, tr, page_size=15)
+        self.product_table = Table(BREAKDOWN_COLUMNS, tr, self.ctx.fmt, loading_text=loading, page_size=15)
         self.download = pn.widgets.FileDownload(
             callback=self._products_csv, filename="top-products.csv", label=tr("sales.download"), color="default"
         )
@@ -60,7 +62,7 @@ class SalesPage(Page):
         found = self.ctx.store.sales(Dimension.TERRITORY)
         self.territory_rows = [row.key for row in found.rows]
         total = replace(found.total, key=self.ctx.tr("pnl.total"))
-        fill_table(self.territory_table, [*found.rows, total], BREAKDOWN_COLUMNS, self.ctx.tr, self.ctx.fmt)
+        self.territory_table.fill([*found.rows, total])
 
     def load_charts(self) -> None:
         tr, fmt, store = self.ctx.tr, self.ctx.fmt, self.ctx.store
@@ -71,7 +73,7 @@ class SalesPage(Page):
     def load_products(self) -> None:
         self.products = self.ctx.store.sales(Dimension.PRODUCT)
         top = self.products.rows[:TOP_PRODUCTS]
-        fill_table(self.product_table, top, BREAKDOWN_COLUMNS, self.ctx.tr, self.ctx.fmt)
+        self.product_table.fill(top)
 
     def pick_territory(self, row: int) -> None:
         """A click on a territory row filters every page to that territory (the total row does nothing)."""
@@ -82,4 +84,6 @@ class SalesPage(Page):
         return csv_text(self.products.rows if self.products else [], CSV_FIELDS)
 
     def empty(self) -> None:
+        self.territory_table.fill([])
+        self.product_table.fill([])
         self.show_status(self.ctx.tr("state.empty_viewer"), "info")

@@ -13,7 +13,7 @@ import panel as pn
 
 from dashboard.formatting import Formatter
 from dashboard.text import Translator
-
+from dashboard.views.notices import html_pane, skeleton_html
 
 _NUMERIC = ("money", "count", "percent")
 
@@ -49,14 +49,12 @@ def headings(columns: Sequence[Column], tr: Translator) -> list[str]:
 
 def table_frame(rows: Sequence[object], columns: Sequence[Column], tr: Translator, fmt: Formatter) -> pd.DataFrame:
     """Rows as display text under translated headings (the order from `db.queries` is kept)."""
-    return pd.DataFrame({name: [c.render(r, fmt) for r in rows] for name, c in zip(headings(columns, tr), columns, strict=True)})
-
-
-def fill_table(
-    table: pn.widgets.Tabulator, rows: Sequence[object], columns: Sequence[Column], tr: Translator, fmt: Formatter
-) -> None:
-    """Put rows in a table, numbers right-aligned so their digits line up."""
-    table.value = table_frame(rows, columns, tr, fmt)
+    return pd.DataFrame(
+        {
+            name: pd.Series([c.render(r, fmt) for r in rows], dtype=str)
+            for name, c in zip(headings(columns, tr), columns, strict=True)
+        }
+    )
 
 
 def csv_text(rows: Sequence[object], attrs: Sequence[str]) -> io.StringIO:
@@ -76,27 +74,59 @@ def _plain(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def make_table(
-    columns: Sequence[Column], tr: Translator, *, on_click: Callable[[int], None] | None = None, page_size: int | None = None
-) -> pn.widgets.Tabulator:
-    """A read-only table with its columns from the start; rows keep the order `db.queries` gives.
+class Table(pn.viewable.Viewer):
+    """A table slot: a loading note (if given) until rows arrive, then a read-only Tabulator made with those rows.
 
-    Filling only ever changes rows: changing a Tabulator's columns while the browser is still
-    building it fails there ("Cannot read properties of null").
+    Every fill makes a new Tabulator, created with its rows, and swaps it in place of the previous
+    one. Panel's Tabulator drops data sent while the browser is still building it, so filling a
+    table the browser has only just received (a page opened before another finished loading) could
+    leave it empty. A table that is born with its rows, and never changed afterwards, cannot lose them.
     """
-    names = headings(columns, tr)
-    table = pn.widgets.Tabulator(
-        pd.DataFrame({name: pd.Series(dtype=str) for name in names}),
-        text_align={name: "right" for name, c in zip(names, columns, strict=True) if c.kind in _NUMERIC},
-        show_index=False,
-        disabled=True,
-        sizing_mode="stretch_width",
-        layout="fit_data_stretch",
-        pagination="local" if page_size else None,
-        page_size=page_size or 20,
-        configuration={"columnDefaults": {"headerSort": False}},
-        selectable=False,
-    )
-    if on_click is not None:
-        table.on_click(lambda event: on_click(event.row))
-    return table
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        tr: Translator,
+        fmt: Formatter,
+        *,
+        loading_text: str,
+        on_click: Callable[[int], None] | None = None,
+        page_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        self._columns = tuple(columns)
+        self._tr = tr
+        self._fmt = fmt
+        self._on_click = on_click
+        self._page_size = page_size
+        self.value = table_frame([], self._columns, tr, fmt)
+        """The rows shown, as display text under translated headings."""
+        placeholder = [html_pane(skeleton_html(loading_text))] if loading_text else []
+        self._layout = pn.Column(*placeholder, sizing_mode="stretch_width")
+
+    def fill(self, rows: Sequence[object]) -> None:
+        """Show these rows (in the order given), numbers right-aligned so their digits line up."""
+        self.value = table_frame(rows, self._columns, self._tr, self._fmt)
+        self._layout.objects = [self._tabulator(self.value)]
+
+    def _tabulator(self, frame: pd.DataFrame) -> pn.widgets.Tabulator:
+        names = headings(self._columns, self._tr)
+        table = pn.widgets.Tabulator(
+            frame,
+            text_align={name: "right" for name, c in zip(names, self._columns, strict=True) if c.kind in _NUMERIC},
+            show_index=False,
+            disabled=True,
+            sizing_mode="stretch_width",
+            layout="fit_data_stretch",
+            pagination="local" if self._page_size else None,
+            page_size=self._page_size or 20,
+            configuration={"columnDefaults": {"headerSort": False}},
+            selectable=False,
+        )
+        if self._on_click is not None:
+            on_click = self._on_click
+            table.on_click(lambda event: on_click(event.row))
+        return table
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
