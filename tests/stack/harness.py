@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "compose.yaml"
+# Lifts the read-only root of the sync service, for the test that changes code inside a container.
+WRITABLE_SYNC_FILE = Path(__file__).resolve().parent / "writable-sync.yaml"
 T = TypeVar("T")
 
 
@@ -139,10 +141,16 @@ class Stack:
         return ["--env-file", str(self.env_file), "--project", self.project]
 
     def compose(
-        self, *args: str, timeout_s: float = 600, check: bool = True, stdin: str | None = None
+        self,
+        *args: str,
+        timeout_s: float = 600,
+        check: bool = True,
+        stdin: str | None = None,
+        overrides: tuple[Path, ...] = (),
     ) -> subprocess.CompletedProcess[str]:
-        """`docker compose` on this project."""
-        command = ["docker", "compose", "-f", str(COMPOSE_FILE), "--env-file", str(self.env_file), "-p", self.project]
+        """`docker compose` on this project (with `overrides` merged over compose.yaml, in order)."""
+        files = [arg for path in (COMPOSE_FILE, *overrides) for arg in ("-f", str(path))]
+        command = ["docker", "compose", *files, "--env-file", str(self.env_file), "-p", self.project]
         return run([*command, *args], timeout_s=timeout_s, check=check, stdin=stdin)
 
     def deploy(self, script: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -170,6 +178,13 @@ class Stack:
             return "not running"
         state = json.loads(run(["docker", "inspect", "--format", "{{json .State}}", container]).stdout)
         return str(state.get("Health", {}).get("Status", state.get("Status", "")))
+
+    def inspect(self, service: str) -> dict[str, Any]:
+        """`docker inspect` of the service's container, running or exited (one-shot `migrate`)."""
+        container = self.compose("ps", "--all", "-q", service).stdout.strip()
+        assert container, f"{service} has no container in {self.project}"
+        details: dict[str, Any] = json.loads(run(["docker", "inspect", container]).stdout)[0]
+        return details
 
     def readiness(self) -> httpx.Response | None:
         """The sync service's `/readyz` answer, or None while it cannot be reached."""

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from dashboard.text import Translator
 from tests.stack.browser import SALES_PAGE, expect_revenue_rows, logged_in
-from tests.stack.harness import Stack, run, wait_for
+from tests.stack.harness import WRITABLE_SYNC_FILE, Stack, run, wait_for
 from tests.stack.sales_file import SalesFile, SalesReport, report_by_territory
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -135,6 +135,11 @@ def test_database_outage_fails_clearly_and_recovers_without_restart(
 
 
 def test_tampered_module_fails_readiness_naming_the_file(stack: Stack) -> None:
+    # compose.yaml's read-only root stops this write (test_stack_images); the source digest is the
+    # second line of defence, for code changed where it is writable: an altered image, a bind mount.
+    writable = (WRITABLE_SYNC_FILE,)
+    stack.compose("up", "-d", "--wait", "--no-deps", "--force-recreate", "sync", overrides=writable, timeout_s=180)
+    assert stack.inspect("sync")["HostConfig"]["ReadonlyRootfs"] is False
     module = stack.compose("exec", "-T", "sync", "python", "-c", "import db.models; print(db.models.__file__)")
     path = module.stdout.strip()
     stack.compose("exec", "-T", "--user", "root", "sync", "sh", "-c", f"echo '# tampered' >> {path}")
@@ -149,6 +154,7 @@ def test_tampered_module_fails_readiness_naming_the_file(stack: Stack) -> None:
         # A fresh container from the image is the fix for code changed on disk.
         stack.compose("up", "-d", "--wait", "--no-deps", "--force-recreate", "sync", timeout_s=180)
     assert stack.get(stack.sync_url + "/readyz").status_code == 200
+    assert stack.inspect("sync")["HostConfig"]["ReadonlyRootfs"] is True
 
 
 def test_backup_then_restore_brings_back_the_imported_totals(stack: Stack, imported_sales: SalesFile) -> None:

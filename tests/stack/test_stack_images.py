@@ -1,4 +1,4 @@
-"""Container hardening: non-root users that cannot write the code, and no secret in any image layer.
+"""Container hardening: non-root users on read-only roots that cannot change the code; no secret in any layer.
 
 The secrets looked for are the running stack's own (its env file: database password, cookie key,
 admin password, API token) and, when present, the values in the working tree's `.env`; they are
@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 SECRET_KEYS = ("PASSWORD", "SECRET", "TOKEN")
 SECRET_FILE_NAMES = (".env", "stack.env", "id_rsa", "id_ed25519")
 APP_SERVICES = ("sync", "dashboard")
+ALL_SERVICES = ("db", "redis", "migrate", "sync", "dashboard")
 
 
 def _secrets(stack: Stack) -> dict[str, str]:
@@ -86,12 +87,40 @@ def test_no_secret_is_in_the_image_history_config_or_any_layer(stack: Stack, ser
     assert files > 1000  # the search really went through the layers
 
 
+def _processes(container: str) -> list[tuple[list[int], str]]:
+    """Every process in the container, seen from the host: its real, effective and saved uids, its command."""
+    listed = run(["docker", "top", container, "-o", "pid,ruid,euid,suid,args"]).stdout.splitlines()[1:]
+    return [([int(uid) for uid in line.split()[1:4]], " ".join(line.split()[4:])) for line in listed]
+
+
+@pytest.mark.parametrize("service", ALL_SERVICES)
+def test_every_service_runs_as_a_non_root_user_on_a_read_only_root(stack: Stack, service: str) -> None:
+    details = stack.inspect(service)
+    assert details["HostConfig"]["ReadonlyRootfs"] is True, f"{service} has a writable root filesystem"
+    if service == "migrate":  # one-shot: it ran and exited; it ran as the image's user
+        assert details["Config"]["User"] not in ("", "0", "root")
+        return
+    processes = _processes(details["Id"])
+    assert processes
+    as_root = [command for uids, command in processes if 0 in uids]
+    assert not as_root, f"{service} runs processes as root: {as_root}"
+
+
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_app_containers_run_as_a_non_root_user_that_cannot_change_the_code(stack: Stack, service: str) -> None:
-    uid = stack.compose("exec", "-T", service, "id", "-u").stdout.strip()
-    assert uid != "0" and uid.isdigit()
-    write = stack.compose("exec", "-T", service, "python", "-c", "open('/opt/glance/planted', 'w')", check=False)
-    assert write.returncode != 0 and ("Read-only file system" in write.stderr or "Permission denied" in write.stderr)
+def test_the_code_in_app_containers_cannot_be_changed_even_by_root(stack: Stack, service: str) -> None:
+    processes = _processes(stack.inspect(service)["Id"])
+    assert any(f"serve {service}" in command for _, command in processes), processes
+    module = stack.compose("exec", "-T", service, "python", "-c", "import db.models; print(db.models.__file__)")
+    path = module.stdout.strip()
+    # The service's user is refused by file permissions already; root only by the read-only root.
+    for user, refusals in (
+        ("glance", ("Permission denied", "Read-only file system")),
+        ("root", ("Read-only file system",)),
+    ):
+        for code in (f"open({path!r}, 'a')", "open('/opt/glance/planted.py', 'w')"):
+            write = stack.compose("exec", "-T", "--user", user, service, "python", "-c", code, check=False)
+            assert write.returncode != 0, f"{user} could write in {service}: {code}"
+            assert any(refusal in write.stderr for refusal in refusals), write.stderr
     scratch = stack.compose(
         "exec", "-T", service, "python", "-c", "import tempfile; tempfile.TemporaryFile().write(b'x')"
     )
