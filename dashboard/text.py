@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LANGUAGES = ("en", "vi")
+LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt"}
+"""Each language by its own name, as a language menu shows it."""
 DEFAULT_LANGUAGE = "en"
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -123,7 +125,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "budget.on": {"en": "= On budget", "vi": "= Đúng ngân sách"},
     "budget.none": {"en": "No budget covers this period.", "vi": "Chưa có ngân sách cho kỳ này."},
     # Sales and P&L
-    "sales.by_territory": {"en": "Revenue by territory (click a row to filter)", "vi": "Doanh thu theo khu vực (bấm một dòng để lọc)"},
+    "sales.by_territory": {
+        "en": "Revenue by territory (click a row to filter)",
+        "vi": "Doanh thu theo khu vực (bấm một dòng để lọc)",
+    },
     "chart.by_territory": {"en": "Revenue by territory", "vi": "Doanh thu theo khu vực"},
     "sales.by_channel": {"en": "Revenue by channel", "vi": "Doanh thu theo kênh"},
     "sales.by_category": {"en": "Revenue by category", "vi": "Doanh thu theo danh mục"},
@@ -154,7 +159,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Something went wrong showing this part ({problem}). Try again; if it persists, tell your administrator.",
         "vi": "Có lỗi khi hiển thị phần này ({problem}). Hãy thử lại; nếu vẫn lỗi, hãy báo quản trị viên.",
     },
-    "state.degraded": {"en": "Degraded: cache unavailable, figures may load slower", "vi": "Suy giảm: bộ nhớ đệm không khả dụng"},
+    "state.degraded": {
+        "en": "Degraded: cache unavailable, figures may load slower",
+        "vi": "Suy giảm: bộ nhớ đệm không khả dụng",
+    },
     "state.stale_code": {
         "en": "This server runs code that differs from release {release}. Tell your administrator.",
         "vi": "Máy chủ này chạy mã khác với bản phát hành {release}. Hãy báo quản trị viên.",
@@ -163,7 +171,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # Sidebar and footer
     "system.ok": {"en": "● System OK", "vi": "● Hệ thống ổn định"},
     "system.down": {"en": "▲ Database unavailable", "vi": "▲ Mất kết nối cơ sở dữ liệu"},
-    "footer": {"en": "Glance {version} · revision {revision} · data as of {as_of}", "vi": "Glance {version} · bản {revision} · dữ liệu đến {as_of}"},
+    "footer": {
+        "en": "Glance {version} · revision {revision} · data as of {as_of}",
+        "vi": "Glance {version} · bản {revision} · dữ liệu đến {as_of}",
+    },
     "footer.never": {"en": "no import yet", "vi": "chưa nhập"},
     "logout": {"en": "Log out", "vi": "Đăng xuất"},
     # Imports
@@ -180,14 +191,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "imports.rejected_csv": {"en": "Download rejected rows (CSV)", "vi": "Tải dòng bị từ chối (CSV)"},
     "imports.history": {"en": "Import history", "vi": "Lịch sử nhập"},
     "imports.unavailable": {
-        "en": "Uploads are unavailable: the sync service does not answer ({problem}). Viewing still works; try again later.",
+        "en": (
+            "Uploads are unavailable: the sync service does not answer ({problem}). "
+            "Viewing still works; try again later."
+        ),
         "vi": "Không thể tải lên: dịch vụ đồng bộ không phản hồi ({problem}). Vẫn xem được số liệu; hãy thử lại sau.",
     },
     "imports.history_failed": {
         "en": "Import history could not be read from the sync service ({problem}). Uploads may still work.",
         "vi": "Không đọc được lịch sử nhập từ dịch vụ đồng bộ ({problem}). Vẫn có thể tải lên.",
     },
-    "imports.refused": {"en": "The sync service refused the upload: {problem}", "vi": "Dịch vụ đồng bộ từ chối tệp: {problem}"},
+    "imports.refused": {
+        "en": "The sync service refused the upload: {problem}",
+        "vi": "Dịch vụ đồng bộ từ chối tệp: {problem}",
+    },
     # Ops
     "ops.parts": {"en": "What each part runs", "vi": "Mỗi thành phần đang chạy gì"},
     "ops.dependencies": {"en": "Dependency health", "vi": "Tình trạng phụ thuộc"},
@@ -204,8 +221,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "profile.change_password": {"en": "Change password", "vi": "Đổi mật khẩu"},
     "profile.password_changed": {"en": "Password changed.", "vi": "Đã đổi mật khẩu."},
     "profile.password_wrong": {"en": "The current password is not right.", "vi": "Mật khẩu hiện tại không đúng."},
-    "profile.password_short": {"en": "The new password needs at least 10 characters.", "vi": "Mật khẩu mới cần ít nhất 10 ký tự."},
-    "profile.saved": {"en": "Saved. The new language applies from the next page load.", "vi": "Đã lưu. Ngôn ngữ mới áp dụng từ lần tải trang sau."},
+    "profile.password_short": {
+        "en": "The new password needs at least 10 characters.",
+        "vi": "Mật khẩu mới cần ít nhất 10 ký tự.",
+    },
+    "profile.language_browser": {"en": "Browser default", "vi": "Theo trình duyệt"},
+    "profile.saved": {"en": "Language saved.", "vi": "Đã lưu ngôn ngữ."},
     # Login
     "login.title": {"en": "Sign in to Glance", "vi": "Đăng nhập Glance"},
     "login.username": {"en": "Username", "vi": "Tên đăng nhập"},

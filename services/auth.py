@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from enum import StrEnum
 
@@ -19,6 +20,8 @@ from db.types import utcnow
 _hasher = PasswordHasher()
 NO_PASSWORD = "!"
 """Stored instead of a hash for an account with no password yet: no password ever matches it."""
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
+"""A language code as users and browsers write it: en, vi, en-GB (16 characters at most)."""
 
 
 class Role(StrEnum):
@@ -110,6 +113,18 @@ def set_password(session: Session, *, username: str, password: str) -> AppUser:
         raise AccountError(f"there is no user called '{username}'")
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
+    session.flush()
+    return user
+
+
+def set_language(session: Session, *, username: str, language: str) -> AppUser:
+    """Store the language a user reads the dashboard in; "" means the browser's (the caller commits)."""
+    user = get_user(session, username=username)
+    if user is None:
+        raise AccountError(f"there is no user called '{username}'")
+    if language and not LANGUAGE_TAG.fullmatch(language):
+        raise AccountError(f"'{language[:20]}' is not a language code; use e.g. en or vi")
+    user.language = language
     session.flush()
     return user
 

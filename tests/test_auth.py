@@ -15,7 +15,9 @@ from services.auth import (
     authenticate,
     create_token,
     create_user,
+    get_user,
     revoke_token,
+    set_language,
     set_password,
     verify_token,
 )
@@ -31,6 +33,22 @@ def test_a_user_signs_in_with_the_right_password_only(session: Session) -> None:
     assert authenticate(session, username="nobody", password="correct horse") is None
     stored = session.execute(text("SELECT password_hash FROM app_user")).scalar_one()
     assert stored.startswith("$argon2id$") and "correct horse" not in stored
+
+
+def test_a_chosen_language_is_kept_for_the_next_sign_in(session: Session) -> None:
+    create_user(session, username="lan", role=Role.viewer, password="correct horse")
+    session.commit()
+
+    set_language(session, username="lan", language="vi")
+    session.commit()
+
+    assert authenticate(session, username="lan", password="correct horse").language == "vi"  # type: ignore[union-attr]
+    set_language(session, username="lan", language="")  # back to the browser's language
+    assert get_user(session, username="lan").language == ""  # type: ignore[union-attr]
+    with pytest.raises(AccountError, match="not a language code"):
+        set_language(session, username="lan", language="<script>")
+    with pytest.raises(AccountError, match="no user called"):
+        set_language(session, username="nobody", language="en")
 
 
 def test_set_password_replaces_the_old_one(session: Session) -> None:

@@ -239,6 +239,24 @@ def test_pages_opened_in_quick_succession_all_fill_in(page: Page, stack: Stack, 
     assert console_errors == []
 
 
+def test_a_language_chosen_on_the_profile_applies_at_once_and_after_signing_in_again(page: Page, stack: Stack) -> None:
+    added = stack.glance("users", "add", "lan", "--role", "viewer", "--display-name", "Lan").stdout
+    stack.passwords["lan"] = added.strip().splitlines()[-1]  # generated and printed once
+    log_in(page, stack, "lan", "/?page=profile")  # an English (en-GB) browser
+    expect(page.get_by_role("button", name="Profile", exact=True)).to_be_visible()
+
+    page.get_by_role("combobox", name="Language").select_option(label="Tiếng Việt")
+
+    expect(page.get_by_role("button", name="Hồ sơ", exact=True)).to_be_visible()
+    expect(page.get_by_role("combobox", name="Ngôn ngữ")).to_have_value("Tiếng Việt")
+    expect(page).to_have_url(re.compile(r"page=profile"))
+    page.get_by_role("link", name="Đăng xuất").click()
+    expect(page.locator("h1")).to_have_text("You are signed out.")  # before sign-in, the browser's language
+    log_in(page, stack, "lan")
+    expect(page.get_by_role("button", name="Tổng quan", exact=True)).to_be_visible()
+    expect(page.locator(".cards[data-loaded]")).to_contain_text("Doanh thu thuần")
+
+
 def test_static_files_are_served_under_their_content_hash_and_cached_for_good(page: Page, stack: Stack) -> None:
     found = assets()["glance.css"]
 

@@ -9,12 +9,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dashboard.app import GlanceApp
-from dashboard.identity import SessionUser
+from dashboard.identity import SessionUser, load_user
 from dashboard.pages.glance import GlancePage
 from dashboard.pages.pnl import PnlPage
+from dashboard.pages.profile import ProfilePage
 from dashboard.pages.sales import SalesPage
 from dashboard.store import DataStore
-from services.auth import Role
+from services.auth import Role, create_user
 from services.settings import Settings
 from tests.dashboard.conftest import TODAY, make_context
 
@@ -120,7 +121,9 @@ def test_an_analyst_may_open_imports_but_not_ops(
     assert app.page == "glance"
 
 
-def test_an_empty_database_points_analysts_to_imports(backend_engine: Engine, glance_env: Settings, fresh_cache: None) -> None:
+def test_an_empty_database_points_analysts_to_imports(
+    backend_engine: Engine, glance_env: Settings, fresh_cache: None
+) -> None:
     app = _app(backend_engine, Role.analyst, glance_env)
 
     app.load()
@@ -130,3 +133,41 @@ def test_an_empty_database_points_analysts_to_imports(backend_engine: Engine, gl
     assert home.go_imports.visible
     home.go_imports.clicks += 1
     assert app.page == "imports"
+
+
+def _session_for(engine: Engine, username: str, *, accept_language: str, settings: Settings) -> GlanceApp:
+    """A new browser session for `username`, as after signing in again."""
+    with Session(engine) as fresh:
+        user = load_user(fresh, username=username)
+    assert user is not None
+    return GlanceApp(user=user, settings=settings, engine=engine, accept_language=accept_language, today=TODAY)
+
+
+def test_a_language_chosen_on_the_profile_is_stored_and_used_by_the_next_session(
+    store: DataStore, glance_env: Settings, session: Session, backend_engine: Engine
+) -> None:
+    create_user(session, username="ann", role=Role.viewer, password="correct horse", language="en")
+    session.commit()
+    profile = ProfilePage(make_context(store, language="en"))
+    assert profile.language.value == "en"
+
+    profile.language.value = "vi"
+
+    assert "Language saved." in profile.language_result.object
+    again = _session_for(backend_engine, "ann", accept_language="en-GB", settings=glance_env)
+    assert again.tr.language == "vi"
+    assert list(again.nav.options) == ["Tổng quan", "Doanh số", "Lãi lỗ", "Hồ sơ"]
+
+
+def test_going_back_to_the_browser_default_follows_the_browser_again(
+    store: DataStore, glance_env: Settings, session: Session, backend_engine: Engine
+) -> None:
+    create_user(session, username="ann", role=Role.viewer, password="correct horse", language="vi")
+    session.commit()
+    profile = ProfilePage(make_context(store, language="vi"))
+    assert profile.language.value == "vi"
+
+    profile.language.value = ""
+
+    assert _session_for(backend_engine, "ann", accept_language="en-GB", settings=glance_env).tr.language == "en"
+    assert _session_for(backend_engine, "ann", accept_language="vi-VN", settings=glance_env).tr.language == "vi"
