@@ -125,3 +125,12 @@ def test_the_code_in_app_containers_cannot_be_changed_even_by_root(stack: Stack,
         "exec", "-T", service, "python", "-c", "import tempfile; tempfile.TemporaryFile().write(b'x')"
     )
     assert scratch.returncode == 0  # /tmp is a tmpfs: scratch space still works
+
+
+def test_every_service_in_every_profile_is_configured_with_a_read_only_root(stack: Stack) -> None:
+    # backup and proxy are not running here; the ones that are, are checked on their containers above.
+    config = stack.compose("--profile", "backup", "--profile", "proxy", "config", "--format", "json").stdout
+    services = json.loads(config)["services"]
+    assert {"backup", "proxy", *ALL_SERVICES} <= set(services)
+    writable = [name for name, service in services.items() if service.get("read_only") is not True]
+    assert not writable, f"services with a writable root filesystem: {writable}"
