@@ -10,17 +10,17 @@ from __future__ import annotations
 import asyncio
 import html
 
+import structlog
 from panel.auth import BasicAuthProvider
 from panel.config import config
 from sqlalchemy.exc import SQLAlchemyError
 from tornado.web import RequestHandler
 
 from dashboard.assets import asset_url
-from dashboard.login_throttle import THROTTLE
+from dashboard.login_throttle import get_throttle
 from dashboard.text import Translator, choose_language
 from db.engine import session_scope
 from services.auth import authenticate
-import structlog
 
 log = structlog.get_logger(__name__)
 USER_COOKIE = "user"
@@ -33,7 +33,8 @@ _PAGE = """<!doctype html>
 _FORM = """<form method="post" action="/login">
 <h1>{title}</h1>{message}
 <label for="username">{username}</label><input id="username" name="username" autocomplete="username" required autofocus>
-<label for="password">{password}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="password">{password}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
 <input type="hidden" name="next" value="{next}">
 <button type="submit">{submit}</button></form>"""
 
@@ -81,7 +82,9 @@ class LoginHandler(RequestHandler):
         next_url = safe_next(self.get_argument("next", "/"))
         tr = self._translator()
         address = self.request.remote_ip or ""
-        wait_s = THROTTLE.retry_after(username=username, address=address)
+        throttle = get_throttle()
+        # Off the event loop: the shared count is a Redis call (bounded by its timeouts, but not free).
+        wait_s = await asyncio.to_thread(throttle.retry_after, username=username, address=address)
         if wait_s > 0:
             log.warning("login_throttled", username=username, address=address)
             self.set_header("Retry-After", str(int(wait_s) + 1))
@@ -95,11 +98,11 @@ class LoginHandler(RequestHandler):
             self._render(next_url=next_url, message=tr("login.unavailable"), status=503)
             return
         if found is None:
-            THROTTLE.failed(username=username, address=address)
+            await asyncio.to_thread(throttle.failed, username=username, address=address)
             log.info("login_failed", username=username, address=address)
             self._render(next_url=next_url, message=tr("login.failed"), status=401)
             return
-        THROTTLE.succeeded(username=username, address=address)
+        await asyncio.to_thread(throttle.succeeded, username=username, address=address)
         log.info("login", username=found)
         self.clear_cookie("is_guest")
         self.set_secure_cookie(
@@ -127,7 +130,10 @@ class LogoutHandler(RequestHandler):
         self.clear_cookie(USER_COOKIE, path=config.cookie_path)
         self.clear_cookie("id_token", path=config.cookie_path)
         tr = Translator(choose_language(None, self.request.headers.get("Accept-Language")))
-        body = f'<form action="/login"><h1>{tr("login.logged_out")}</h1><button type="submit">{tr("login.again")}</button></form>'
+        body = (
+            f'<form action="/login"><h1>{tr("login.logged_out")}</h1>'
+            f'<button type="submit">{tr("login.again")}</button></form>'
+        )
         self.set_header("Cache-Control", "no-store")
         self.write(_PAGE.format(lang=tr.language, css=asset_url("glance.css"), body=body))
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
+from dashboard.login_throttle import SharedCounts
 from services.security_headers import API_POLICY, DASHBOARD_POLICY
 from services.settings import Settings
 from services.supervisor import Child, stop_children, wait_ready
 from services.sync.app import create_app
+from tests.conftest import REDIS_URL
 from tests.dashboard.served import free_port
 from tests.hardening.conftest import Served, add_user
 
@@ -33,16 +38,14 @@ class LoggedDashboard:
     log: Path
 
 
-@pytest.fixture(scope="module")
-def logged_dashboard(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedDashboard]:
-    """A second dashboard on the served database, logging to a file, with its own sign-in counts."""
-    log = tmp_path_factory.mktemp("dash-log") / "dashboard.log"
+@contextmanager
+def dashboard_process(served: Served, log: Path, **env: str) -> Iterator[LoggedDashboard]:
+    """One more dashboard process on the served database, logging to `log`, with extra environment."""
     port = free_port()
-    add_user(served.stack, "target", "viewer", PASSWORD)
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "services", "serve", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, **served.stack.env},
+            env={**os.environ, **served.stack.env, **env},
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -53,6 +56,14 @@ def logged_dashboard(served: Served, tmp_path_factory: pytest.TempPathFactory) -
         yield LoggedDashboard(url=child.url, log=log)
     finally:
         stop_children([child])
+
+
+@pytest.fixture(scope="module")
+def logged_dashboard(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedDashboard]:
+    """A second dashboard on the served database, logging to a file, with its own sign-in counts."""
+    add_user(served.stack, "target", "viewer", PASSWORD)
+    with dashboard_process(served, tmp_path_factory.mktemp("dash-log") / "dashboard.log") as dashboard:
+        yield dashboard
 
 
 def _sign_in(url: str, username: str, password: str, **headers: str) -> httpx.Response:
@@ -89,6 +100,43 @@ def test_the_sixth_failed_sign_in_within_a_minute_is_refused_even_with_the_right
     assert "user" not in refused.cookies
     # Another account from the same address is not locked out by target's failures.
     assert _sign_in(logged_dashboard.url, "viewer", "also-wrong").status_code == 401
+
+
+@pytest.mark.redis
+def test_dashboard_processes_on_redis_share_the_failed_sign_in_count(served: Served, tmp_path: Path) -> None:
+    username = f"shared-{uuid.uuid4().hex[:8]}"  # keys of this run's own in the shared Redis
+    add_user(served.stack, username, "viewer", PASSWORD)
+    try:
+        with ExitStack() as running:
+            one, two = (
+                running.enter_context(dashboard_process(served, tmp_path / f"{name}.log", GLANCE_REDIS_URL=REDIS_URL))
+                for name in ("one", "two")
+            )
+            statuses = [
+                _sign_in(url, username, WRONG).status_code for url in (one.url, two.url, one.url, two.url, one.url)
+            ]
+            assert statuses == [401] * 5
+
+            for dashboard in (two, one):
+                refused = _sign_in(dashboard.url, username, PASSWORD)
+                assert refused.status_code == 429 and "user" not in refused.cookies
+    finally:
+        key = SharedCounts(REDIS_URL, connect_timeout_s=1, socket_timeout_s=1).key(
+            username=username, address="127.0.0.1"
+        )
+        redis.Redis.from_url(REDIS_URL, socket_timeout=5).delete(key)
+
+
+def test_with_redis_unreachable_sign_in_works_and_failures_are_still_limited(served: Served, tmp_path: Path) -> None:
+    username = f"local-{uuid.uuid4().hex[:8]}"
+    add_user(served.stack, username, "viewer", PASSWORD)
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with dashboard_process(served, tmp_path / "dashboard.log", GLANCE_REDIS_URL=closed) as dashboard:
+        assert _sign_in(dashboard.url, username, PASSWORD).status_code == 302
+        assert [_sign_in(dashboard.url, username, WRONG).status_code for _ in range(5)] == [401] * 5
+        assert _sign_in(dashboard.url, username, PASSWORD).status_code == 429
+        assert _sign_in(dashboard.url, "viewer", served.passwords["viewer"]).status_code == 302
+    assert dashboard.log.read_text(encoding="utf-8").count("login_throttle_local_only") == 1
 
 
 def test_failed_sign_ins_are_logged_with_the_username_and_never_the_password(
