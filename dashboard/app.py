@@ -56,7 +56,12 @@ class GlanceApp(pn.viewable.Viewer):
     page = param.Selector(default="glance", objects=list(PAGES), check_on_set=False)
 
     def __init__(
-        self, *, user: SessionUser, settings: Settings, engine: Engine, accept_language: str | None = None,
+        self,
+        *,
+        user: SessionUser,
+        settings: Settings,
+        engine: Engine,
+        accept_language: str | None = None,
         today: date | None = None,
     ) -> None:
         super().__init__()
@@ -146,10 +151,9 @@ class GlanceApp(pn.viewable.Viewer):
             self.store.set_choices(found)
             self.ctx.has_data = found.last_day is not None
             as_of = self.fmt.moment(found.last_import_at) if found.last_import_at else self.tr("footer.never")
-            release = build()
-            self.footer.object = (
-                f'<div class="glance footer">{html.escape(self.tr("footer", version=__version__, revision=release.commit[:12], as_of=as_of))}</div>'
-            )
+            revision = build().commit[:12]
+            footer = self.tr("footer", version=__version__, revision=revision, as_of=as_of)
+            self.footer.object = f'<div class="glance footer">{html.escape(footer)}</div>'
         self._ready = True
         self.show(first_paint=True)
         if self._refused:

@@ -8,7 +8,13 @@ from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_compact_currency, format_compact_decimal, format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+    format_percent,
+)
 
 from db.queries import Unit
 

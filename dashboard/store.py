@@ -17,10 +17,21 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from db import queries
-from db.queries import Breakdown, BudgetLine, Dimension, Dimensions, Filters, OpexRow, Period, PeriodName, PnlReport, Scorecard
-from db.queries.health import Thresholds
 from dashboard.text import Translator
+from db import queries
+from db.queries import (
+    Breakdown,
+    BudgetLine,
+    Dimension,
+    Dimensions,
+    Filters,
+    OpexRow,
+    Period,
+    PeriodName,
+    PnlReport,
+    Scorecard,
+)
+from db.queries.health import Thresholds
 from services.cache import cached_query
 
 T = TypeVar("T")
@@ -84,7 +95,11 @@ class DataStore(pn.viewable.Viewer):
 
     def set_choices(self, found: Dimensions) -> None:
         """Offer the territories, channels and categories present in the data."""
-        for name, values in (("territory", found.territories), ("channel", found.channels), ("category", found.categories)):
+        for name, values in (
+            ("territory", found.territories),
+            ("channel", found.channels),
+            ("category", found.categories),
+        ):
             self.param[name].objects = ["", *values]
             if name in self._selects:
                 self._selects[name].options = self._choices(name)
@@ -93,7 +108,10 @@ class DataStore(pn.viewable.Viewer):
         # The current value (perhaps from the URL, before the data's values are known) is always an option.
         values = [value for value in self.param[name].objects if value]
         current = getattr(self, name)
-        return {self.tr(_ALL[name]): "", **{v: v for v in (values if not current or current in values else [*values, current])}}
+        return {
+            self.tr(_ALL[name]): "",
+            **{v: v for v in (values if not current or current in values else [*values, current])},
+        }
 
     # Figures, always from db.queries
 
@@ -104,7 +122,10 @@ class DataStore(pn.viewable.Viewer):
     def scorecard(self) -> Scorecard:
         """The KPI cards and overall health for the period and territory."""
         return self._query(
-            queries.scorecard, period=self.current_period(), territory=self.territory or None, thresholds=self._thresholds
+            queries.scorecard,
+            period=self.current_period(),
+            territory=self.territory or None,
+            thresholds=self._thresholds,
         )
 
     def sales(self, by: Dimension) -> Breakdown:
@@ -129,17 +150,24 @@ class DataStore(pn.viewable.Viewer):
     def opex(self) -> list[OpexRow]:
         """Operating expenses by category for the period and territory."""
         period = self.current_period()
-        return self._query(queries.opex_by_category, start=period.start, end=period.end, territory=self.territory or None)
+        return self._query(
+            queries.opex_by_category, start=period.start, end=period.end, territory=self.territory or None
+        )
 
     def budget(self) -> list[BudgetLine]:
         """Budget against actual for the period and territory."""
         period = self.current_period()
-        return self._query(queries.budget_vs_actual, start=period.start, end=period.end, territory=self.territory or None)
+        return self._query(
+            queries.budget_vs_actual, start=period.start, end=period.end, territory=self.territory or None
+        )
 
     def _select(self, name: str) -> pn.widgets.Select:
         if name not in self._selects:
             self._selects[name] = pn.widgets.Select.from_param(
-                self.param[name], label=self.tr(f"filter.{name}"), options=self._choices(name), sizing_mode="stretch_width"
+                self.param[name],
+                label=self.tr(f"filter.{name}"),
+                options=self._choices(name),
+                sizing_mode="stretch_width",
             )
         return self._selects[name]
 
@@ -149,11 +177,17 @@ class DataStore(pn.viewable.Viewer):
         custom = self.param.period.rx() == PeriodName.CUSTOM.value
         return pn.Column(
             pn.widgets.Select.from_param(
-                self.param.period, label=tr("filter.period"), options={tr(f"period.{p}"): p for p in PERIODS},
+                self.param.period,
+                label=tr("filter.period"),
+                options={tr(f"period.{p}"): p for p in PERIODS},
                 sizing_mode="stretch_width",
             ),
-            pn.widgets.DatePicker.from_param(self.param.start, label=tr("filter.from"), visible=custom, sizing_mode="stretch_width"),
-            pn.widgets.DatePicker.from_param(self.param.end, label=tr("filter.to"), visible=custom, sizing_mode="stretch_width"),
+            pn.widgets.DatePicker.from_param(
+                self.param.start, label=tr("filter.from"), visible=custom, sizing_mode="stretch_width"
+            ),
+            pn.widgets.DatePicker.from_param(
+                self.param.end, label=tr("filter.to"), visible=custom, sizing_mode="stretch_width"
+            ),
             self._select("territory"),
             sizing_mode="stretch_width",
         )

@@ -48,7 +48,14 @@ class SyncClient:
         )
 
     def upload(
-        self, *, kind: ImportKind, filename: str, content: bytes, source: str, mapping: dict[str, str], strict: bool,
+        self,
+        *,
+        kind: ImportKind,
+        filename: str,
+        content: bytes,
+        source: str,
+        mapping: dict[str, str],
+        strict: bool,
         requested_by: str,
     ) -> ImportReport:
         """Send one file to `POST /api/v1/imports/{kind}` and return its run report (refused runs included)."""
@@ -63,7 +70,9 @@ class SyncClient:
                 )
         except httpx.HTTPError as exc:
             raise SyncUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in (200, 422, 500) and response.headers.get("content-type", "").startswith("application/json"):
+        if response.status_code in (200, 422, 500) and response.headers.get("content-type", "").startswith(
+            "application/json"
+        ):
             body = response.json()
             if "run_id" in body:
                 return ImportReport.model_validate(body)

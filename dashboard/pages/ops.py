@@ -54,7 +54,10 @@ class OpsPage(Page):
         self.parts.object = kv_table(
             [
                 ("dashboard", f"{mine.release} (digest {'ok' if mine.digest_ok else 'MISMATCH'})"),
-                ("sync service", f"{sync.release} (digest {'ok' if sync.digest_ok else 'MISMATCH'})" if sync else "not answering"),
+                (
+                    "sync service",
+                    f"{sync.release} (digest {'ok' if sync.digest_ok else 'MISMATCH'})" if sync else "not answering",
+                ),
                 ("database schema", f"{mine.schema_revision or '?'} (code head {mine.alembic_head})"),
                 ("data version", str(mine.data_version)),
                 ("source check", source_check().describe()),
@@ -65,19 +68,31 @@ class OpsPage(Page):
         checks = database_checks(probe_database(self.engine))
         cache = get_cache().check()
         rows = [(c.name, f"{c.state.value}: {c.detail}") for c in checks]
-        rows.append(("redis", "not configured (in-process cache)" if not self.settings.redis_url else
-                     ("FAILING: " + cache.reason if cache.degraded else "ok")))
+        rows.append(
+            (
+                "redis",
+                "not configured (in-process cache)"
+                if not self.settings.redis_url
+                else ("FAILING: " + cache.reason if cache.degraded else "ok"),
+            )
+        )
         rows.append(("sync service", "ok" if self.client.alive() else "not answering"))
         self.dependencies.object = kv_table(rows)
         self.cache.object = kv_table([("cache", cache.describe())])
 
     def load_freshness(self) -> None:
         found = self.ctx.store.dimensions()
-        rows = [("data as of", self.ctx.fmt.moment(found.last_import_at)), ("last sales day", self.ctx.fmt.day(found.last_day))]
+        rows = [
+            ("data as of", self.ctx.fmt.moment(found.last_import_at)),
+            ("last sales day", self.ctx.fmt.day(found.last_day)),
+        ]
         try:
             latest: dict[str, str] = {}
             for run in self.client.history():
-                latest.setdefault(f"{run.kind.value} · {run.source}", f"run {run.run_id}, {run.status.value}, data version {run.data_version}")
+                latest.setdefault(
+                    f"{run.kind.value} · {run.source}",
+                    f"run {run.run_id}, {run.status.value}, data version {run.data_version}",
+                )
             rows.extend(latest.items())
         except (SyncUnavailable, UploadRefused) as exc:
             rows.append(("import runs", f"sync service unavailable: {exc}"))

@@ -32,7 +32,9 @@ def headline(health: Health, tr: Translator) -> str:
     if not health.off_target:
         return tr("health.all_on_target", status=status, count=health.total - health.no_target)
     details = ", ".join(
-        f"{tr(f'metric.{o.metric.value}')} ({', '.join(o.territories)})" if o.territories else tr(f"metric.{o.metric.value}")
+        f"{tr(f'metric.{o.metric.value}')} ({', '.join(o.territories)})"
+        if o.territories
+        else tr(f"metric.{o.metric.value}")
         for o in health.offenders
     )
     return tr("health.off_target", status=status, count=health.off_target, total=health.total, details=details)
@@ -53,9 +55,7 @@ class Banner(pn.viewable.Viewer):
     def show(self, card: Scorecard) -> None:
         """Render the scorecard's health for its period."""
         status = card.health.status
-        period = self._tr(
-            "period.range", start=self._fmt.day(card.period.start), end=self._fmt.day(card.period.end)
-        )
+        period = self._tr("period.range", start=self._fmt.day(card.period.start), end=self._fmt.day(card.period.end))
         scope = f" · {html.escape(card.territory)}" if card.territory else ""
         self._pane.object = (
             f'<div class="glance banner {status.value}" role="status" data-status="{status.value}">'

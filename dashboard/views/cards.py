@@ -23,7 +23,9 @@ def sparkline_svg(points: tuple[SparkPoint, ...]) -> str:
     low, high = min(values), max(values)
     span = (high - low) or 1.0
     step = SPARK_W / (len(values) - 1)
-    coords = " ".join(f"{i * step:.1f},{SPARK_H - 2 - (v - low) / span * (SPARK_H - 4):.1f}" for i, v in enumerate(values))
+    coords = " ".join(
+        f"{i * step:.1f},{SPARK_H - 2 - (v - low) / span * (SPARK_H - 4):.1f}" for i, v in enumerate(values)
+    )
     return (
         f'<svg viewBox="0 0 {SPARK_W} {SPARK_H}" preserveAspectRatio="none" role="img" aria-label="trend">'
         f'<polyline points="{coords}"/></svg>'
@@ -33,8 +35,12 @@ def sparkline_svg(points: tuple[SparkPoint, ...]) -> str:
 def card_html(card: KpiCard, tr: Translator, fmt: Formatter) -> str:
     """One card's markup; `data-metric` lets tests and people find a KPI by name."""
     status = card.status.value
-    target = tr("card.target", value=fmt.metric(card.unit, card.target)) if card.target is not None else tr("card.no_target")
-    change = tr("card.change", change=fmt.change(card.change_pct)) if card.change_pct is not None else tr("card.no_prior")
+    target = (
+        tr("card.target", value=fmt.metric(card.unit, card.target)) if card.target is not None else tr("card.no_target")
+    )
+    change = (
+        tr("card.change", change=fmt.change(card.change_pct)) if card.change_pct is not None else tr("card.no_prior")
+    )
     return (
         f'<div class="card {status}" data-metric="{card.metric.value}">'
         f'<div class="label">{html.escape(tr(f"metric.{card.metric.value}"))}</div>'

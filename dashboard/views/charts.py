@@ -35,8 +35,17 @@ def revenue_bars(rows: list[BreakdownRow], fmt: Formatter, *, title: str) -> hv.
     """Net revenue by a dimension, largest first, as horizontal bars."""
     frame = _frame(rows, fmt, months=False).iloc[::-1]
     return frame.hvplot.barh(
-        x="key", y="revenue", hover_cols=["exact"], title=title, height=CHART_HEIGHT, responsive=True, shared_axes=False,
-        color=BAR_COLOUR, xlabel="", ylabel="", xformatter=NumeralTickFormatter(format=COMPACT_FORMAT),
+        x="key",
+        y="revenue",
+        hover_cols=["exact"],
+        title=title,
+        height=CHART_HEIGHT,
+        responsive=True,
+        shared_axes=False,
+        color=BAR_COLOUR,
+        xlabel="",
+        ylabel="",
+        xformatter=NumeralTickFormatter(format=COMPACT_FORMAT),
     ).opts(default_tools=["hover"], toolbar=None)
 
 
@@ -44,8 +53,17 @@ def revenue_trend(rows: list[BreakdownRow], fmt: Formatter, *, title: str) -> hv
     """Net revenue by day or month (ISO keys) as a line."""
     frame = _frame(rows, fmt, months=True)
     return frame.hvplot.line(
-        x="day", y="revenue", hover_cols=["key", "exact"], title=title, height=CHART_HEIGHT, responsive=True, shared_axes=False,
-        color=BAR_COLOUR, xlabel="", ylabel="", yformatter=NumeralTickFormatter(format=COMPACT_FORMAT),
+        x="day",
+        y="revenue",
+        hover_cols=["key", "exact"],
+        title=title,
+        height=CHART_HEIGHT,
+        responsive=True,
+        shared_axes=False,
+        color=BAR_COLOUR,
+        xlabel="",
+        ylabel="",
+        yformatter=NumeralTickFormatter(format=COMPACT_FORMAT),
     ).opts(default_tools=["hover"], toolbar=None)
 
 

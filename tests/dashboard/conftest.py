@@ -38,17 +38,51 @@ def shop(session: Session) -> Session:
     store_sales_lines(
         session,
         [
-            sale(territory="UK", channel="Online", category="Shoes", order_id="U1", order_date=date(2025, 1, 5),
-                 net_revenue="1200.00", cogs="500.00", units=4),
-            sale(territory="UK", channel="Retail", category="Hats", order_id="U2", order_date=date(2025, 1, 12),
-                 net_revenue="300.50", cogs="120.25", units=2),
-            sale(territory="DE", channel="Online", category="Shoes", order_id="D1", order_date=date(2025, 1, 8),
-                 net_revenue="800.00", cogs="400.00", units=3),
-            sale(territory="UK", channel="Online", category="Shoes", order_id="U0", order_date=date(2024, 12, 10),
-                 net_revenue="900.00", cogs="450.00", units=3),
+            sale(
+                territory="UK",
+                channel="Online",
+                category="Shoes",
+                order_id="U1",
+                order_date=date(2025, 1, 5),
+                net_revenue="1200.00",
+                cogs="500.00",
+                units=4,
+            ),
+            sale(
+                territory="UK",
+                channel="Retail",
+                category="Hats",
+                order_id="U2",
+                order_date=date(2025, 1, 12),
+                net_revenue="300.50",
+                cogs="120.25",
+                units=2,
+            ),
+            sale(
+                territory="DE",
+                channel="Online",
+                category="Shoes",
+                order_id="D1",
+                order_date=date(2025, 1, 8),
+                net_revenue="800.00",
+                cogs="400.00",
+                units=3,
+            ),
+            sale(
+                territory="UK",
+                channel="Online",
+                category="Shoes",
+                order_id="U0",
+                order_date=date(2024, 12, 10),
+                net_revenue="900.00",
+                cogs="450.00",
+                units=3,
+            ),
         ],
     )
-    store_expense_lines(session, [(date(2025, 1, 1), "UK", "Rent", "310.00"), (date(2025, 1, 1), "DE", "Rent", "155.00")])
+    store_expense_lines(
+        session, [(date(2025, 1, 1), "UK", "Rent", "310.00"), (date(2025, 1, 1), "DE", "Rent", "155.00")]
+    )
     store_target_rows(
         session,
         [(date(2025, 1, 1), "*", "net_revenue", "6200.00"), (date(2025, 1, 1), "*", "orders", "3")],
@@ -67,7 +101,9 @@ def make_context(store: DataStore, *, role: Role = Role.admin, language: str = "
     visited: list[str] = []
     ctx = PageContext(
         store=store,
-        user=SessionUser(username="ann", display_name="Ann", role=role, language=language, member_since=date(2024, 5, 1)),
+        user=SessionUser(
+            username="ann", display_name="Ann", role=role, language=language, member_since=date(2024, 5, 1)
+        ),
         tr=Translator(language),
         fmt=Formatter(locale=locale_for(language, None), currency="GBP"),
         navigate=visited.append,

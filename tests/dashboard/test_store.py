@@ -41,7 +41,10 @@ def test_channel_and_category_filters_apply_to_sales(store: DataStore, shop: Ses
 
     by_territory = store.sales(Dimension.TERRITORY)
 
-    assert {row.key: row.net_revenue for row in by_territory.rows} == {"UK": Decimal("1200.00"), "DE": Decimal("800.00")}
+    assert {row.key: row.net_revenue for row in by_territory.rows} == {
+        "UK": Decimal("1200.00"),
+        "DE": Decimal("800.00"),
+    }
 
 
 def test_a_custom_range_is_used_once_both_ends_are_set(store: DataStore, shop: Session) -> None:

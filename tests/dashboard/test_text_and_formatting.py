@@ -62,9 +62,16 @@ def test_the_language_is_the_users_choice_then_the_browsers(saved: str, browser:
 
 def test_the_vietnamese_banner_says_the_same_as_the_english_one() -> None:
     health = Health(
-        status=Status.WATCH, total=8, on_track=6, watch=2, off_track=0, no_target=0,
-        offenders=(Offender(metric=Metric.GROSS_MARGIN, label="Gross margin", status=Status.WATCH, territories=("UK",)),
-                   Offender(metric=Metric.ORDERS, label="Orders", status=Status.WATCH, territories=("ES",))),
+        status=Status.WATCH,
+        total=8,
+        on_track=6,
+        watch=2,
+        off_track=0,
+        no_target=0,
+        offenders=(
+            Offender(metric=Metric.GROSS_MARGIN, label="Gross margin", status=Status.WATCH, territories=("UK",)),
+            Offender(metric=Metric.ORDERS, label="Orders", status=Status.WATCH, territories=("ES",)),
+        ),
     )
 
     assert headline(health, Translator("en")) == "Watch: 2 of 8 KPIs off target: Gross margin (UK), Orders (ES)"
