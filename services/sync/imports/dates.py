@@ -134,7 +134,14 @@ def _iso(raw: pl.Expr) -> pl.Expr:
 def parse_date(raw: pl.Expr, *, label: str, date_format: DateFormat) -> Parsed:
     """A calendar date in ISO form or in the file's slashed order."""
     value = pl.coalesce(_iso(raw), _slashed(raw, date_format))
-    return Parsed(value=value, error=_not_a(raw, value, label, "is not a date"))
+    plain_value = raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    return Parsed(
+        value=value,
+        error=_not_a(raw, value, label, "is not a date"),
+        plain=raw.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        plain_value=plain_value,
+        plain_error=_not_a(raw, plain_value, label, "is not a date"),
+    )
 
 
 def parse_month(raw: pl.Expr, *, label: str, date_format: DateFormat) -> Parsed:

@@ -101,19 +101,20 @@ def check_batch(
         for f in spec.fields
     ]
     staged = frame.select(pl.col(ROW), *raws)
-    parsed_columns: list[pl.Expr] = []
-    for field in spec.fields:
-        raw = pl.col(_raw(field.name))
-        parsed = _parser(field, raw, columns.label(field.name), date_format)
-        value = parsed.value
-        error = parsed.error
-        if field.default is not None:
-            value = pl.when(raw.is_null()).then(_typed_default(field, reporting_currency)).otherwise(value)
-        elif field.required:
-            blank = pl.lit(f"{columns.label(field.name)} is blank (it is required)")
-            error = pl.when(raw.is_null()).then(blank).otherwise(error)
-        parsed_columns += [value.alias(field.name), error.alias(_err(field.name))]
-    staged = staged.with_columns(parsed_columns)
+    parsers = {f.name: _parser(f, pl.col(_raw(f.name)), columns.label(f.name), date_format) for f in spec.fields}
+    in_file = {name: parsed for name, parsed in parsers.items() if name in columns.columns}
+    # Rows whose every number and date is in plain form are read with plain casts; only the
+    # others (currency symbols, separators, brackets, slashed dates, mistakes) get the full reading.
+    plain = [p.plain | pl.col(_raw(name)).is_null() for name, p in in_file.items() if p.plain is not None]
+    if plain:
+        is_plain = staged.select(pl.all_horizontal(plain)).to_series()
+        parts = [
+            staged.filter(is_plain).with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=True)),
+            staged.filter(~is_plain).with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=False)),
+        ]
+        staged = pl.concat(parts)
+    else:
+        staged = staged.with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=False))
     if spec.kind.value == "sales":
         staged = _derive_sales(staged, columns)
     error_names = [c for c in staged.columns if c.startswith("__err_")]
@@ -135,6 +136,27 @@ def check_batch(
         good=good.select(ROW, *spec.names, *(_raw(f.name) for f in spec.fields)),
         problems=problems.cast(PROBLEM_SCHEMA),  # type: ignore[arg-type]
     )
+
+
+def _parsed(
+    spec: KindSpec, columns: ColumnMap, parsers: dict[str, Parsed], reporting_currency: str, *, plain: bool
+) -> list[pl.Expr]:
+    """Each field's value and error columns, defaults and required fields applied (`plain`: plain-form rows)."""
+    expressions: list[pl.Expr] = []
+    for field in spec.fields:
+        raw = pl.col(_raw(field.name))
+        parsed = parsers[field.name]
+        if plain and parsed.plain_value is not None and parsed.plain_error is not None:
+            value, error = parsed.plain_value, parsed.plain_error
+        else:
+            value, error = parsed.value, parsed.error
+        if field.default is not None:
+            value = pl.when(raw.is_null()).then(_typed_default(field, reporting_currency)).otherwise(value)
+        elif field.required:
+            blank = pl.lit(f"{columns.label(field.name)} is blank (it is required)")
+            error = pl.when(raw.is_null()).then(blank).otherwise(error)
+        expressions += [value.alias(field.name), error.alias(_err(field.name))]
+    return expressions
 
 
 def _derive_sales(staged: pl.DataFrame, columns: ColumnMap) -> pl.DataFrame:

@@ -22,10 +22,19 @@ _CURRENCY_MARKS = r"[£$€¥₹\s\u00a0\u202f']"
 
 @dataclass(frozen=True)
 class Parsed:
-    """A field's parsed value and its per-row reason for failing (null when the row is fine)."""
+    """A field's parsed value and its per-row reason for failing (null when the row is fine).
+
+    `plain`, where given, is true for text in the field's plain form (`1234.50`, `12`,
+    `2025-03-01`), which `plain_value` reads with one cast and `plain_error` checks. Most files
+    write most cells that way; the full reading (symbols, separators, brackets) is then needed
+    only for the other rows, so a batch is split on it (see `validate.check_batch`).
+    """
 
     value: pl.Expr
     error: pl.Expr
+    plain: pl.Expr | None = None
+    plain_value: pl.Expr | None = None
+    plain_error: pl.Expr | None = None
 
 
 def _problem(label: str, raw: pl.Expr, reason: str) -> pl.Expr:
@@ -69,7 +78,17 @@ def parse_decimal(raw: pl.Expr, *, label: str, dtype: pl.Decimal, positive: bool
     )
     if positive:
         error = error.when(value <= 0).then(_problem(label, raw, "must be greater than 0"))
-    return Parsed(value=pl.when(too_large).then(None).otherwise(value).cast(dtype), error=error.otherwise(None))
+        return Parsed(value=pl.when(too_large).then(None).otherwise(value).cast(dtype), error=error.otherwise(None))
+    # Plain: an optional minus, fewer whole digits than the limit allows, no more decimals than the scale.
+    whole_digits = dtype.precision - dtype.scale - 1
+    decimals = rf"(\.[0-9]{{1,{dtype.scale}}})?" if dtype.scale else ""
+    return Parsed(
+        value=pl.when(too_large).then(None).otherwise(value).cast(dtype),
+        error=error.otherwise(None),
+        plain=raw.str.contains(rf"^-?[0-9]{{1,{whole_digits}}}{decimals}$"),  # [0-9]: \d takes any script's digits
+        plain_value=raw.cast(dtype, strict=False),
+        plain_error=pl.lit(None, dtype=pl.String),
+    )
 
 
 def parse_integer(raw: pl.Expr, *, label: str) -> Parsed:
@@ -88,7 +107,13 @@ def parse_integer(raw: pl.Expr, *, label: str) -> Parsed:
         .then(_problem(label, raw, "is too large"))
         .otherwise(None)
     )
-    return Parsed(value=pl.when(too_large).then(None).otherwise(value), error=error)
+    return Parsed(
+        value=pl.when(too_large).then(None).otherwise(value),
+        error=error,
+        plain=raw.str.contains(r"^-?[0-9]{1,9}$"),
+        plain_value=raw.cast(pl.Int64, strict=False),
+        plain_error=pl.lit(None, dtype=pl.String),
+    )
 
 
 def parse_text(raw: pl.Expr, *, label: str, max_length: int) -> Parsed:
