@@ -99,63 +99,96 @@ def rebuild_all(session: Session) -> None:
 
 
 _SUMS = ("lines", "units", "net_revenue", "cogs")
-_ORDER = ("source", "order_id")
 _DAY_CELL = ("day", "territory", "channel", "category")
 _ORDER_CELL = ("day", "territory", "channel")
 _PRODUCT_CELL = ("month", "territory", "channel", "category", "product")
 
 
 @dataclass
+class _Ids:
+    """Dense integer ids for the distinct values of some columns, stable across batches."""
+
+    columns: tuple[str, ...]
+    name: str
+    known: pl.DataFrame | None = None
+
+    def of(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` with an id column `name` for its values of `columns`, new values numbered on."""
+        values = frame.select(self.columns).unique()
+        if self.known is None:
+            self.known = values.with_row_index(self.name)
+        else:
+            new = values.join(self.known, on=self.columns, how="anti")
+            self.known = pl.concat([self.known, new.with_row_index(self.name, offset=self.known.height)])
+        return frame.join(self.known, on=self.columns, how="left")
+
+
+@dataclass
 class RollupDelta:
-    """What new lines add to the rollups, aggregated in memory batch by batch, then added in one go.
+    """What the new lines of one source add to the rollups: summed batch by batch, added in one go.
 
     Only for lines that are all new (a source with no stored lines, under its import lock): the
     sums then just add, and so do the orders of a cell, because an order belongs to one source.
-    Sums are reduced per batch; distinct orders need the (day, cell, order) pairs of the whole
-    import, kept as one small frame of short strings.
+    Sums are reduced per batch. Distinct orders need every (cell, order) pair of the import;
+    cells and orders are numbered, so a pair takes 8 bytes, whatever the length of the names.
     """
 
     _day_sums: list[pl.DataFrame] = field(default_factory=list)
     _product_sums: list[pl.DataFrame] = field(default_factory=list)
-    _pairs: list[pl.DataFrame] = field(default_factory=list)
+    _day_pairs: list[pl.DataFrame] = field(default_factory=list)
+    _product_pairs: list[pl.DataFrame] = field(default_factory=list)
+    _days: _Ids = field(default_factory=lambda: _Ids(_DAY_CELL, "cell"))
+    _products: _Ids = field(default_factory=lambda: _Ids(_PRODUCT_CELL, "cell"))
+    _orders: _Ids = field(default_factory=lambda: _Ids(("order_id",), "order"))
+    _source: str | None = None
     _settled: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None
 
     def add(self, lines: pl.DataFrame) -> None:
-        """Take a batch of new lines (the `sales_line` columns) into the delta."""
+        """Take a batch of new lines of the source (the `sales_line` columns) into the delta."""
         if lines.is_empty():
             return
-        lines = lines.select(
-            pl.col("order_date").alias("day"),
-            pl.col("order_date").dt.month_start().alias("month"),
-            *_ORDER,
-            "territory",
-            "channel",
-            "category",
-            "product",
-            pl.lit(1, dtype=pl.Int64).alias("lines"),
-            pl.col("units").cast(pl.Int64),
-            pl.col("net_revenue_rc").alias("net_revenue"),
-            pl.col("cogs_rc").alias("cogs"),
+        sources = lines.get_column("source").unique().to_list()
+        if len(sources) != 1 or self._source not in (None, sources[0]):
+            raise ValueError(f"a rollup delta takes the lines of one source, not {sorted(sources)}")
+        self._source = sources[0]
+        lines = self._orders.of(
+            lines.select(
+                pl.col("order_date").alias("day"),
+                pl.col("order_date").dt.month_start().alias("month"),
+                "order_id",
+                "territory",
+                "channel",
+                "category",
+                "product",
+                pl.lit(1, dtype=pl.Int64).alias("lines"),
+                pl.col("units").cast(pl.Int64),
+                pl.col("net_revenue_rc").alias("net_revenue"),
+                pl.col("cogs_rc").alias("cogs"),
+            )
         )
         self._day_sums.append(_sums(lines, _DAY_CELL))
         self._product_sums.append(_sums(lines, _PRODUCT_CELL))
-        self._pairs.append(lines.select("day", "territory", "channel", "category", "product", *_ORDER).unique())
+        self._day_pairs.append(self._days.of(lines).select("cell", "order").unique())
+        self._product_pairs.append(self._products.of(lines).select("cell", "order").unique())
 
     def settle(self) -> None:
         """Reduce what was added to one row per cell (pure Polars: callers may run it in a thread)."""
-        if not self._pairs:
-            return
-        pairs = pl.concat(self._pairs)
-        day_pairs = pairs.select(*_DAY_CELL, *_ORDER).unique()
-        month_pairs = pairs.select(pl.col("day").dt.month_start().alias("month"), *_PRODUCT_CELL[1:], *_ORDER).unique()
+        if not self._day_pairs:
+            return  # nothing added, or settled already
+        day_pairs = pl.concat(self._day_pairs).unique()
+        order_cells = _Ids(_ORDER_CELL, "order_cell")
+        order_pairs = day_pairs.join(order_cells.of(self._days.known), on="cell").select("order_cell", "order").unique()
+        assert order_cells.known is not None
         self._settled = (
-            _sums(pl.concat(self._day_sums), _DAY_CELL).join(_orders_in(day_pairs, _DAY_CELL), on=_DAY_CELL),
-            _orders_in(day_pairs.select(*_ORDER_CELL, *_ORDER).unique(), _ORDER_CELL),
-            _sums(pl.concat(self._product_sums), _PRODUCT_CELL).join(
-                _orders_in(month_pairs, _PRODUCT_CELL), on=_PRODUCT_CELL
+            _with_orders(_sums(pl.concat(self._day_sums), _DAY_CELL), self._days, day_pairs),
+            order_cells.known.join(_orders_in(order_pairs, "order_cell"), on="order_cell").drop("order_cell"),
+            _with_orders(
+                _sums(pl.concat(self._product_sums), _PRODUCT_CELL),
+                self._products,
+                pl.concat(self._product_pairs).unique(),
             ),
         )
-        self._day_sums, self._product_sums, self._pairs = [], [], []
+        self._day_sums, self._product_sums, self._day_pairs, self._product_pairs = [], [], [], []
 
     def apply(self, session: Session) -> None:
         """Add the delta to `sales_daily`, `orders_daily` and `sales_product_monthly`."""
@@ -171,9 +204,14 @@ def _sums(frame: pl.DataFrame, cell: tuple[str, ...]) -> pl.DataFrame:
     return frame.group_by(*cell).agg(pl.col(name).sum() for name in _SUMS)
 
 
-def _orders_in(pairs: pl.DataFrame, cell: tuple[str, ...]) -> pl.DataFrame:
-    """Orders per cell, from distinct (cell, order) pairs."""
-    return pairs.group_by(*cell).agg(pl.len().cast(pl.Int64).alias("orders"))
+def _orders_in(pairs: pl.DataFrame, cell: str) -> pl.DataFrame:
+    """Orders per cell id, from distinct (cell, order) pairs."""
+    return pairs.group_by(cell).agg(pl.len().cast(pl.Int64).alias("orders"))
+
+
+def _with_orders(sums: pl.DataFrame, ids: _Ids, pairs: pl.DataFrame) -> pl.DataFrame:
+    assert ids.known is not None
+    return sums.join(ids.known, on=ids.columns).join(_orders_in(pairs, "cell"), on="cell").drop("cell")
 
 
 def _add_into(session: Session, target: Table, frame: pl.DataFrame) -> None:
