@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -133,17 +134,33 @@ def load_frame(session: Session, stage: Table, frame: pl.DataFrame) -> None:
     """Bulk-load `frame` into `stage` (or any table): COPY on Postgres, executemany on SQLite."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        buffer = io.BytesIO()
-        frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
         names = ", ".join(f'"{name}"' for name in frame.columns)
         raw = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{stage.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-            view = buffer.getbuffer()
-            for offset in range(0, len(view), 1 << 20):
-                copy.write(view[offset : offset + (1 << 20)])
+        slices = frame.iter_slices(_COPY_SLICE_ROWS)
+        # Polars encodes the next slice as CSV (without the GIL) while this thread sends the last.
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-encode") as pool,
+            raw.cursor() as cursor,
+            cursor.copy(f'COPY "{stage.name}" ({names}) FROM STDIN (FORMAT csv)') as copy,
+        ):
+            pending = pool.submit(_csv_bytes, next(slices, None))
+            while (data := pending.result()) is not None:
+                pending = pool.submit(_csv_bytes, next(slices, None))
+                copy.write(data)
         return
     for chunk in frame.iter_slices(50_000):
         connection.execute(insert(stage), chunk.to_dicts())
+
+
+_COPY_SLICE_ROWS = 50_000
+
+
+def _csv_bytes(frame: pl.DataFrame | None) -> bytes | None:
+    if frame is None:
+        return None
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
+    return buffer.getvalue()
 
 
 def _touched_days(
