@@ -13,9 +13,29 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Column, MetaData, Table, and_, bindparam, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    MetaData,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -77,14 +97,6 @@ def merge_frame(
     compared = [c.name for c in columns if c.name not in key and c.name not in provenance]
     changed = or_(*(table.c[c].is_distinct_from(stage.c[c]) for c in compared)) if compared else None
 
-    inserted = session.execute(select(func.count()).select_from(stage).where(~exists().where(key_match))).scalar_one()
-    updated = 0
-    if changed is not None:
-        updated = session.execute(
-            select(func.count()).select_from(stage.join(table, key_match)).where(changed)
-        ).scalar_one()
-    first_day, last_day = _touched_days(session, table, stage, key_match, changed, day_column)
-
     dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = dialect_insert(table).from_select([c.name for c in columns], select(*stage.c).where(true()))
     if compared:
@@ -96,8 +108,12 @@ def merge_frame(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    session.execute(statement)
+    if session.get_bind().dialect.name == "postgresql":
+        counted = _upsert_counted(session, statement, table, stage, key_match, changed, day_column)
+    else:
+        counted = _count_then_upsert(session, statement, table, stage, key_match, changed, day_column)
     stage.drop(session.connection())
+    inserted, updated, first_day, last_day = counted
     return MergeResult(
         inserted=inserted,
         updated=updated,
@@ -105,6 +121,65 @@ def merge_frame(
         first_day=first_day,
         last_day=last_day,
     )
+
+
+_Counted = tuple[int, int, date | None, date | None]
+
+
+def _upsert_counted(
+    session: Session,
+    statement: postgresql.Insert,
+    table: Table,
+    stage: Table,
+    key_match: ColumnElement[bool],
+    changed: ColumnElement[bool] | None,
+    day_column: str | None,
+) -> _Counted:
+    """Postgres: upsert and count in one statement (RETURNING tells inserted rows by `xmax = 0`).
+
+    The old days of changed rows come from a CTE, which sees the table as it was before the
+    upsert: every part of a statement runs on one snapshot.
+    """
+    session.execute(text(f'ANALYZE "{stage.name}"'))  # a fresh temporary table has no statistics
+    day = table.c[day_column] if day_column else literal(None, type_=Date)
+    merged = statement.returning(literal_column("xmax = 0", Boolean).label("fresh"), day.label("day")).cte("merged")
+    parts: list[ColumnElement[Any]] = [
+        func.count().filter(merged.c.fresh),
+        func.count().filter(~merged.c.fresh),
+        func.min(merged.c.day),
+        func.max(merged.c.day),
+    ]
+    if day_column and changed is not None:
+        old = select(table.c[day_column].label("day")).select_from(stage.join(table, key_match)).where(changed)
+        old_days = old.cte("old")
+        parts += [
+            select(func.min(old_days.c.day)).scalar_subquery(),
+            select(func.max(old_days.c.day)).scalar_subquery(),
+        ]
+    row = session.execute(select(*parts).select_from(merged)).one()
+    days = [d for d in row[2:] if d is not None]
+    return row[0], row[1], min(days, default=None), max(days, default=None)
+
+
+def _count_then_upsert(
+    session: Session,
+    statement: sqlite.Insert,
+    table: Table,
+    stage: Table,
+    key_match: ColumnElement[bool],
+    changed: ColumnElement[bool] | None,
+    day_column: str | None,
+) -> _Counted:
+    """SQLite (no DML in a CTE): count what the upsert will do, then do it."""
+    inserted = session.execute(select(func.count()).select_from(stage).where(~exists().where(key_match))).scalar_one()
+    updated = 0
+    if changed is not None:
+        updated = session.execute(
+            select(func.count()).select_from(stage.join(table, key_match)).where(changed)
+        ).scalar_one()
+    first_day, last_day = _touched_days(session, table, stage, key_match, changed, day_column)
+    session.execute(statement)
+    return inserted, updated, first_day, last_day
 
 
 def in_key_order(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
