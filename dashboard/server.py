@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 
 import panel as pn
 import structlog
+from panel.io import resources as panel_resources
 from panel.theme.fast import Fast
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -29,6 +30,10 @@ RETRY_MS = 5000
 # Fast's design pulls Open Sans from Google Fonts on every page: a third-party request that
 # fails on offline servers and tells Google who uses the dashboard. The system font is used instead.
 Fast._resources = {**Fast._resources, "font": {}}
+# Panel adds Bokeh's MathJax bundle (1.8 MB of JavaScript that every new tab downloads and parses,
+# more than the rest of the page's scripts together) to any page with an HTML pane, in case it holds
+# LaTeX. Glance renders no math: its HTML panes keep `disable_math` on and its Markdown holds none.
+panel_resources._panel_use_mathjax = lambda _roots: False
 
 
 def _unavailable(tr: Translator, text: str) -> pn.viewable.Viewable:
