@@ -70,7 +70,7 @@ class Settings(BaseSettings):
 
     # Imports
     max_upload_mb: int = 200
-    import_batch_rows: int = 250_000
+    import_batch_rows: int = 100_000  # rows read, checked and copied at a time: memory follows this, not the file
     import_statement_timeout_ms: int = 3_600_000
 
     # Sources, scheduler, freshness and alerts (see "Scheduled work" in README.md)
