@@ -7,11 +7,11 @@ from urllib.parse import urlparse
 import panel as pn
 import structlog
 from panel.io import resources as panel_resources
-from panel.theme.fast import Fast
+from panel.template import VanillaTemplate
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from dashboard.app import STORE_URL_PARAMS, GlanceApp
+from dashboard.app import HEADER_COLOUR, STORE_URL_PARAMS, GlanceApp
 from dashboard.assets import asset_patterns, asset_url
 from dashboard.endpoints import extra_patterns
 from dashboard.identity import SessionUser, load_user
@@ -27,12 +27,12 @@ from services.settings import Settings, get_settings
 log = structlog.get_logger(__name__)
 RETRY_MS = 5000
 
-# Fast's design pulls Open Sans from Google Fonts on every page: a third-party request that
-# fails on offline servers and tells Google who uses the dashboard. The system font is used instead.
-Fast._resources = {**Fast._resources, "font": {}}
-# Panel adds Bokeh's MathJax bundle (1.8 MB of JavaScript that every new tab downloads and parses,
-# more than the rest of the page's scripts together) to any page with an HTML pane, in case it holds
-# LaTeX. Glance renders no math: its HTML panes keep `disable_math` on and its Markdown holds none.
+# The template pulls Lato from Google Fonts on every page: a third-party request that fails on
+# offline servers and tells Google who uses the dashboard. The system font is used instead.
+VanillaTemplate._resources = {**VanillaTemplate._resources, "css": {}}
+# Panel adds Bokeh's MathJax bundle (1.8 MB of JavaScript that every new tab downloads and parses)
+# to any page with an HTML pane, in case it holds LaTeX. Glance renders no math: its HTML panes
+# keep `disable_math` on and its Markdown holds none.
 panel_resources._panel_use_mathjax = lambda _roots: False
 
 
@@ -49,7 +49,7 @@ def _unavailable(tr: Translator, text: str) -> pn.viewable.Viewable:
 
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.state.add_periodic_callback(retry, period=RETRY_MS)
-    return pn.template.FastListTemplate(title="Glance", main=[html_pane(notice_html(text, "warn"))], theme_toggle=False)
+    return VanillaTemplate(title="Glance", main=[html_pane(notice_html(text, "warn"))], header_background=HEADER_COLOUR)
 
 
 def create_session() -> pn.viewable.Viewable:
