@@ -216,12 +216,12 @@ def _import(
             reporting_currency=settings.reporting_currency,
         )
         screened = _screen(split, report.kind, rates=rates, seen=seen, settings=settings)
-        # Work done here, in the read-ahead thread, overlaps the COPY of the batch before.
-        good = in_key_order(
-            screened.good.with_columns(pl.lit(report.source).alias("source")), ("source", *plan.spec.key)
-        )
-        if tally.fresh_source:
-            tally.delta.add(good)
+        good = screened.good.with_columns(pl.lit(report.source).alias("source"))
+        if report.kind is ImportKind.sales:
+            # Done here, in the read-ahead thread, while the batch before is being copied.
+            good = in_key_order(good, ("source", "external_id"))
+            if tally.fresh_source:
+                tally.delta.add(good)
         return Split(good=good, problems=screened.problems)
 
     batches = plan.table.batches(batch_rows=settings.import_batch_rows, columns=wanted)
@@ -231,7 +231,7 @@ def _import(
         if not screened.problems.is_empty():
             _reject(session, report, tally, problems=screened.problems, frame=frame, file_columns=wanted, hold=hold)
         if not (report.strict and tally.rejected_rows):
-            _store(session, report.kind, tally, good=screened.good, source=report.source, run_id=report.run_id)
+            _store(session, report.kind, tally, frame=screened.good, run_id=report.run_id)
         if progress is not None:
             progress(ImportProgress(rows_done=tally.rows_read, rows_total=plan.rows_total))
     _fill(report, tally)
@@ -371,11 +371,10 @@ def _reject(
         store_rejections(session, run_id=report.run_id, frame=rows)
 
 
-def _store(session: Session, kind: ImportKind, tally: _Tally, *, good: pl.DataFrame, source: str, run_id: int) -> None:
-    """Store one batch's good rows of `kind` (facts go through `db.store`)."""
-    if good.is_empty():
+def _store(session: Session, kind: ImportKind, tally: _Tally, *, frame: pl.DataFrame, run_id: int) -> None:
+    """Store one batch's good rows of `kind`, with their source (facts go through `db.store`)."""
+    if frame.is_empty():
         return
-    frame = good.with_columns(pl.lit(source).alias("source"))
     match kind:
         case ImportKind.sales:
             result = store_sales(
