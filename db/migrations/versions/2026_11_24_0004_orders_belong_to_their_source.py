@@ -62,7 +62,8 @@ def upgrade() -> None:
         names="month, territory, channel, category, product",
         measures=("units", "orders", "net_revenue", "cogs"),
     )
-    op.execute("UPDATE data_version SET version = version + 1")
+    # A new version only where there were figures to recount: an empty database stays at 0.
+    op.execute("UPDATE data_version SET version = version + 1 WHERE EXISTS (SELECT 1 FROM sales_line)")
 
 
 def downgrade() -> None:
