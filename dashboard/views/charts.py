@@ -31,6 +31,19 @@ def _frame(rows: list[BreakdownRow], fmt: Formatter, *, months: bool) -> pd.Data
     )
 
 
+def _look(title: str) -> dict[str, object]:
+    """What every Glance chart shares: size, colour, no axis titles, no shared axes."""
+    return {
+        "title": title,
+        "height": CHART_HEIGHT,
+        "responsive": True,
+        "shared_axes": False,
+        "color": BAR_COLOUR,
+        "xlabel": "",
+        "ylabel": "",
+    }
+
+
 def revenue_bars(rows: list[BreakdownRow], fmt: Formatter, *, title: str) -> hv.Element:
     """Net revenue by a dimension, largest first, as horizontal bars."""
     frame = _frame(rows, fmt, months=False).iloc[::-1]
@@ -38,14 +51,8 @@ def revenue_bars(rows: list[BreakdownRow], fmt: Formatter, *, title: str) -> hv.
         x="key",
         y="revenue",
         hover_cols=["exact"],
-        title=title,
-        height=CHART_HEIGHT,
-        responsive=True,
-        shared_axes=False,
-        color=BAR_COLOUR,
-        xlabel="",
-        ylabel="",
         xformatter=NumeralTickFormatter(format=COMPACT_FORMAT),
+        **_look(title),
     ).opts(default_tools=["hover"], toolbar=None)
 
 
@@ -56,14 +63,8 @@ def revenue_trend(rows: list[BreakdownRow], fmt: Formatter, *, title: str) -> hv
         x="day",
         y="revenue",
         hover_cols=["key", "exact"],
-        title=title,
-        height=CHART_HEIGHT,
-        responsive=True,
-        shared_axes=False,
-        color=BAR_COLOUR,
-        xlabel="",
-        ylabel="",
         yformatter=NumeralTickFormatter(format=COMPACT_FORMAT),
+        **_look(title),
     ).opts(default_tools=["hover"], toolbar=None)
 
 
