@@ -106,21 +106,35 @@ _PRODUCT_CELL = ("month", "territory", "channel", "category", "product")
 
 @dataclass
 class _Ids:
-    """Dense integer ids for the distinct values of some columns, stable across batches."""
+    """Dense integer ids for the distinct values of some columns, stable across batches.
+
+    A batch is looked up by probing the values known so far against a hash of the batch's own
+    values, so a lookup takes memory in proportion to the batch, not to all values seen.
+    """
 
     columns: tuple[str, ...]
     name: str
-    known: pl.DataFrame | None = None
+    chunks: list[pl.DataFrame] = field(default_factory=list)
+    count: int = 0
+
+    @property
+    def known(self) -> pl.DataFrame | None:
+        """Every value with its id."""
+        return pl.concat(self.chunks) if self.chunks else None
 
     def of(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` with an id column `name` for its values of `columns`, new values numbered on."""
         values = frame.select(self.columns).unique()
-        if self.known is None:
-            self.known = values.with_row_index(self.name)
+        if self.chunks:
+            relevant = pl.concat(self.chunks, rechunk=False).join(values, on=self.columns, how="semi")
+            new = values.join(relevant, on=self.columns, how="anti")
         else:
-            new = values.join(self.known, on=self.columns, how="anti")
-            self.known = pl.concat([self.known, new.with_row_index(self.name, offset=self.known.height)])
-        return frame.join(self.known, on=self.columns, how="left")
+            relevant, new = None, values
+        new = new.with_row_index(self.name, offset=self.count)
+        self.chunks.append(new)
+        self.count += new.height
+        lookup = new if relevant is None else pl.concat([relevant, new])
+        return frame.join(lookup, on=self.columns, how="left")
 
 
 @dataclass
@@ -166,27 +180,36 @@ class RollupDelta:
                 pl.col("cogs_rc").alias("cogs"),
             )
         )
-        self._day_sums.append(_sums(lines, _DAY_CELL))
-        self._product_sums.append(_sums(lines, _PRODUCT_CELL))
-        self._day_pairs.append(self._days.of(lines).select("cell", "order").unique())
-        self._product_pairs.append(self._products.of(lines).select("cell", "order").unique())
+        for ids, sums, pairs in (
+            (self._days, self._day_sums, self._day_pairs),
+            (self._products, self._product_sums, self._product_pairs),
+        ):
+            numbered = ids.of(lines).select("cell", "order", *_SUMS)
+            sums.append(_sums(numbered))
+            pairs.append(numbered.select(_pair(pl.col("cell"), pl.col("order"))).unique())
+            if len(sums) >= _COMPACT_EVERY:
+                sums[:] = [_sums(pl.concat(sums))]
 
     def settle(self) -> None:
         """Reduce what was added to one row per cell (pure Polars: callers may run it in a thread)."""
         if not self._day_pairs:
             return  # nothing added, or settled already
-        day_pairs = pl.concat(self._day_pairs).unique()
+        day_pairs = _distinct(self._day_pairs)
+        day_cells = self._days.known
+        assert day_cells is not None
         order_cells = _Ids(_ORDER_CELL, "order_cell")
-        order_pairs = day_pairs.join(order_cells.of(self._days.known), on="cell").select("order_cell", "order").unique()
+        to_order_cell = order_cells.of(day_cells).select("cell", "order_cell")
+        order_pairs = (
+            day_pairs.with_columns(_cell_of("pair").alias("cell"))
+            .join(to_order_cell, on="cell")
+            .select(_pair(pl.col("order_cell"), pl.col("pair") % _ORDERS_SPAN))
+        )
+        order_pairs = _distinct([order_pairs])
         assert order_cells.known is not None
         self._settled = (
-            _with_orders(_sums(pl.concat(self._day_sums), _DAY_CELL), self._days, day_pairs),
-            order_cells.known.join(_orders_in(order_pairs, "order_cell"), on="order_cell").drop("order_cell"),
-            _with_orders(
-                _sums(pl.concat(self._product_sums), _PRODUCT_CELL),
-                self._products,
-                pl.concat(self._product_pairs).unique(),
-            ),
+            _per_cell(self._days, self._day_sums, day_pairs),
+            order_cells.known.rename({"order_cell": "cell"}).join(_orders_in(order_pairs), on="cell").drop("cell"),
+            _per_cell(self._products, self._product_sums, _distinct(self._product_pairs)),
         )
         self._day_sums, self._product_sums, self._day_pairs, self._product_pairs = [], [], [], []
 
@@ -200,18 +223,47 @@ class RollupDelta:
         self._settled = None
 
 
-def _sums(frame: pl.DataFrame, cell: tuple[str, ...]) -> pl.DataFrame:
-    return frame.group_by(*cell).agg(pl.col(name).sum() for name in _SUMS)
+_COMPACT_EVERY = 8
+"""Batches of cell sums kept before they are summed into one frame."""
 
 
-def _orders_in(pairs: pl.DataFrame, cell: str) -> pl.DataFrame:
+def _sums(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.group_by("cell").agg(pl.col(name).sum() for name in _SUMS)
+
+
+_ORDERS_SPAN = 1 << 32
+
+
+def _pair(cell: pl.Expr, order: pl.Expr) -> pl.Expr:
+    """A (cell, order) pair as one 64-bit number, so distinct pairs are distinct integers."""
+    return (cell.cast(pl.UInt64) * _ORDERS_SPAN + order.cast(pl.UInt64)).alias("pair")
+
+
+def _distinct(pairs: list[pl.DataFrame]) -> pl.DataFrame:
+    """The distinct pairs, by sorting: a few bytes a pair, where a hash table would take tens."""
+    ordered = pl.concat(pairs).get_column("pair").sort()
+    return ordered.filter(ordered != ordered.shift(1, fill_value=None).fill_null(_NO_PAIR)).to_frame()
+
+
+_NO_PAIR = (1 << 64) - 1
+"""Never a pair: cell ids are 32-bit and below it."""
+
+
+def _cell_of(pair: str) -> pl.Expr:
+    return (pl.col(pair) // _ORDERS_SPAN).cast(pl.UInt32)
+
+
+def _orders_in(pairs: pl.DataFrame) -> pl.DataFrame:
     """Orders per cell id, from distinct (cell, order) pairs."""
-    return pairs.group_by(cell).agg(pl.len().cast(pl.Int64).alias("orders"))
+    return pairs.group_by(_cell_of("pair").alias("cell")).agg(pl.len().cast(pl.Int64).alias("orders"))
 
 
-def _with_orders(sums: pl.DataFrame, ids: _Ids, pairs: pl.DataFrame) -> pl.DataFrame:
-    assert ids.known is not None
-    return sums.join(ids.known, on=ids.columns).join(_orders_in(pairs, "cell"), on="cell").drop("cell")
+def _per_cell(ids: _Ids, sums: list[pl.DataFrame], pairs: pl.DataFrame) -> pl.DataFrame:
+    """One row per cell: its columns, its sums and its orders."""
+    cells = ids.known
+    assert cells is not None
+    totals = _sums(pl.concat(sums)).join(_orders_in(pairs), on="cell")
+    return cells.join(totals, on="cell").drop("cell")
 
 
 def _add_into(session: Session, target: Table, frame: pl.DataFrame) -> None:

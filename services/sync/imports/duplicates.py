@@ -14,22 +14,29 @@ _FIRST = "__first_row"
 
 @dataclass
 class SeenKeys:
-    """Every key stored so far in this file, with the row that first used it (kept across batches)."""
+    """Every key stored so far in this file, with the row that first used it (kept across batches).
+
+    Each batch is looked up by probing the keys seen so far against a hash of the batch's own
+    keys, never the other way round: the hash (and the memory a lookup takes) stays the size
+    of a batch however large the file grows.
+    """
 
     key: tuple[str, ...]
-    seen: pl.DataFrame | None = field(default=None)
+    seen: list[pl.DataFrame] = field(default_factory=list)
 
     def split(self, good: pl.DataFrame) -> Split:
         """The rows whose key is new, and problems for those repeating an earlier row's key."""
         numbered = good.with_columns(pl.col(ROW).min().over(self.key).alias(_FIRST))
-        if self.seen is not None:
-            numbered = numbered.join(self.seen, on=self.key, how="left", suffix="_seen", nulls_equal=True).with_columns(
-                pl.coalesce(f"{_FIRST}_seen", _FIRST).alias(_FIRST)
-            )
+        if self.seen:
+            batch_keys = numbered.select(self.key).unique()
+            earlier = pl.concat(self.seen, rechunk=False).join(batch_keys, on=self.key, how="semi")
+            if not earlier.is_empty():
+                numbered = numbered.join(
+                    earlier, on=self.key, how="left", suffix="_seen", maintain_order="left"
+                ).with_columns(pl.coalesce(f"{_FIRST}_seen", _FIRST).alias(_FIRST))
         repeated = numbered.filter(pl.col(_FIRST) != pl.col(ROW))
         fresh = numbered.filter(pl.col(_FIRST) == pl.col(ROW))
-        new_keys = fresh.select(*self.key, pl.col(ROW).alias(_FIRST))
-        self.seen = new_keys if self.seen is None else pl.concat([self.seen, new_keys])
+        self.seen.append(fresh.select(*self.key, pl.col(ROW).alias(_FIRST)))
         return Split(good=fresh.select(good.columns), problems=_problems(repeated, self.key))
 
 

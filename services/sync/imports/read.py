@@ -36,7 +36,7 @@ from services.sync.imports.guards import (
 ROW = "__row"
 _SAMPLE_BYTES = 256 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
-_CSV_BLOCK_BYTES = 16 << 20
+_CSV_BLOCK_BYTES = 1 << 20  # a row may not be longer; larger blocks only raise the peak memory of a read
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
