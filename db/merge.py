@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     MetaData,
+    Select,
     Table,
     and_,
     bindparam,
@@ -108,10 +109,8 @@ def merge_frame(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    if session.get_bind().dialect.name == "postgresql":
-        counted = _upsert_counted(session, statement, table, stage, key_match, changed, day_column)
-    else:
-        counted = _count_then_upsert(session, statement, table, stage, key_match, changed, day_column)
+    upsert = _Upsert(statement, table, stage, key_match, changed, day_column)
+    counted = _upsert_counted(session, upsert) if upsert.postgres else _count_then_upsert(session, upsert)
     stage.drop(session.connection())
     inserted, updated, first_day, last_day = counted
     return MergeResult(
@@ -126,32 +125,47 @@ def merge_frame(
 _Counted = tuple[int, int, date | None, date | None]
 
 
-def _upsert_counted(
-    session: Session,
-    statement: postgresql.Insert,
-    table: Table,
-    stage: Table,
-    key_match: ColumnElement[bool],
-    changed: ColumnElement[bool] | None,
-    day_column: str | None,
-) -> _Counted:
+@dataclass(frozen=True)
+class _Upsert:
+    """The upsert of a stage into its table, and what tells a changed row."""
+
+    statement: postgresql.Insert | sqlite.Insert
+    table: Table
+    stage: Table
+    key_match: ColumnElement[bool]
+    changed: ColumnElement[bool] | None
+    day_column: str | None
+
+    @property
+    def postgres(self) -> bool:
+        return isinstance(self.statement, postgresql.Insert)
+
+    def old_days(self) -> Select[Any]:
+        """The days rows had before the upsert changes them."""
+        assert self.day_column is not None and self.changed is not None
+        day = self.table.c[self.day_column].label("day")
+        return select(day).select_from(self.stage.join(self.table, self.key_match)).where(self.changed)
+
+
+def _upsert_counted(session: Session, upsert: _Upsert) -> _Counted:
     """Postgres: upsert and count in one statement (RETURNING tells inserted rows by `xmax = 0`).
 
     The old days of changed rows come from a CTE, which sees the table as it was before the
     upsert: every part of a statement runs on one snapshot.
     """
-    session.execute(text(f'ANALYZE "{stage.name}"'))  # a fresh temporary table has no statistics
+    table, day_column = upsert.table, upsert.day_column
+    session.execute(text(f'ANALYZE "{upsert.stage.name}"'))  # a fresh temporary table has no statistics
     day = table.c[day_column] if day_column else literal(None, type_=Date)
-    merged = statement.returning(literal_column("xmax = 0", Boolean).label("fresh"), day.label("day")).cte("merged")
+    fresh = literal_column("xmax = 0", Boolean).label("fresh")
+    merged = upsert.statement.returning(fresh, day.label("day")).cte("merged")
     parts: list[ColumnElement[Any]] = [
         func.count().filter(merged.c.fresh),
         func.count().filter(~merged.c.fresh),
         func.min(merged.c.day),
         func.max(merged.c.day),
     ]
-    if day_column and changed is not None:
-        old = select(table.c[day_column].label("day")).select_from(stage.join(table, key_match)).where(changed)
-        old_days = old.cte("old")
+    if day_column and upsert.changed is not None:
+        old_days = upsert.old_days().cte("old")
         parts += [
             select(func.min(old_days.c.day)).scalar_subquery(),
             select(func.max(old_days.c.day)).scalar_subquery(),
@@ -161,24 +175,26 @@ def _upsert_counted(
     return row[0], row[1], min(days, default=None), max(days, default=None)
 
 
-def _count_then_upsert(
-    session: Session,
-    statement: sqlite.Insert,
-    table: Table,
-    stage: Table,
-    key_match: ColumnElement[bool],
-    changed: ColumnElement[bool] | None,
-    day_column: str | None,
-) -> _Counted:
+def _count_then_upsert(session: Session, upsert: _Upsert) -> _Counted:
     """SQLite (no DML in a CTE): count what the upsert will do, then do it."""
+    stage, table, key_match = upsert.stage, upsert.table, upsert.key_match
     inserted = session.execute(select(func.count()).select_from(stage).where(~exists().where(key_match))).scalar_one()
     updated = 0
-    if changed is not None:
+    first_day = last_day = None
+    if upsert.changed is not None:
         updated = session.execute(
-            select(func.count()).select_from(stage.join(table, key_match)).where(changed)
+            select(func.count()).select_from(stage.join(table, key_match)).where(upsert.changed)
         ).scalar_one()
-    first_day, last_day = _touched_days(session, table, stage, key_match, changed, day_column)
-    session.execute(statement)
+    if upsert.day_column is not None:
+        first_day, last_day = session.execute(
+            select(func.min(stage.c[upsert.day_column]), func.max(stage.c[upsert.day_column]))
+        ).one()
+        if upsert.changed is not None:
+            old = upsert.old_days().subquery()
+            old_first, old_last = session.execute(select(func.min(old.c.day), func.max(old.c.day))).one()
+            first_day = min((d for d in (first_day, old_first) if d is not None), default=None)
+            last_day = max((d for d in (last_day, old_last) if d is not None), default=None)
+    session.execute(upsert.statement)
     return inserted, updated, first_day, last_day
 
 
@@ -236,28 +252,6 @@ def _csv_bytes(frame: pl.DataFrame | None) -> bytes | None:
     buffer = io.BytesIO()
     frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
     return buffer.getvalue()
-
-
-def _touched_days(
-    session: Session,
-    table: Table,
-    stage: Table,
-    key_match: object,
-    changed: object,
-    day_column: str | None,
-) -> tuple[date | None, date | None]:
-    if day_column is None:
-        return None, None
-    first, last = session.execute(select(func.min(stage.c[day_column]), func.max(stage.c[day_column]))).one()
-    if changed is not None:
-        old_first, old_last = session.execute(
-            select(func.min(table.c[day_column]), func.max(table.c[day_column]))
-            .select_from(stage.join(table, key_match))
-            .where(changed)
-        ).one()
-        first = min(d for d in (first, old_first) if d is not None)
-        last = max(d for d in (last, old_last) if d is not None)
-    return first, last
 
 
 def update_rows(session: Session, *, table: Table, frame: pl.DataFrame, key: str = "id") -> int:
