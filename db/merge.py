@@ -254,12 +254,12 @@ def _csv_bytes(frame: pl.DataFrame | None) -> bytes | None:
     return buffer.getvalue()
 
 
-def update_rows(session: Session, *, table: Table, frame: pl.DataFrame, key: str = "id") -> int:
+def update_rows(session: Session, *, table: Table, frame: pl.DataFrame, key: Sequence[str] = ("id",)) -> int:
     """Set the frame's other columns on the rows whose `key` matches, in batches; returns rows given."""
-    columns = [c for c in frame.columns if c != key]
+    columns = [c for c in frame.columns if c not in key]
     statement = (
         update(table)
-        .where(table.c[key] == bindparam(f"b_{key}"))
+        .where(and_(*(table.c[k] == bindparam(f"b_{k}") for k in key)))
         .values({c: bindparam(f"b_{c}", type_=table.c[c].type) for c in columns})
     )
     for chunk in frame.rename({c: f"b_{c}" for c in frame.columns}).iter_slices(20_000):

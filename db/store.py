@@ -105,9 +105,11 @@ def store_fx_rates(session: Session, *, frame: pl.DataFrame, import_run_id: int 
 
 
 def store_reporting_amounts(session: Session, *, kind: str, frame: pl.DataFrame) -> int:
-    """Overwrite the reporting-currency amounts of stored rows by id (after their FX rates changed).
+    """Overwrite the reporting-currency amounts of stored rows by their key (after their FX rates changed).
 
-    `kind` is "sales" (frame: id, net_revenue_rc, cogs_rc) or "expenses" (frame: id, amount_rc).
+    `kind` is "sales" (frame: source, external_id, net_revenue_rc, cogs_rc) or "expenses"
+    (frame: id, amount_rc).
     """
-    table = SalesLine.__table__ if kind == "sales" else OperatingExpense.__table__
-    return update_rows(session, table=table, frame=frame)
+    if kind == "sales":
+        return update_rows(session, table=SalesLine.__table__, frame=frame, key=("source", "external_id"))
+    return update_rows(session, table=OperatingExpense.__table__, frame=frame)

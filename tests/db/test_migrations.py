@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 from db.engine import make_engine
-from db.migrate import head_revision, schema_status, upgrade
+from db.migrate import alembic_config, head_revision, schema_status, upgrade
 from services.settings import Settings
 
 
@@ -55,4 +56,37 @@ def test_upgrading_to_0004_recounts_orders_per_source(tmp_path: Path) -> None:
         assert conn.execute(text("SELECT orders, units FROM sales_daily")).one() == (2, 4)
         assert conn.execute(text("SELECT orders FROM sales_product_monthly")).scalar_one() == 2
         assert conn.execute(text("SELECT version FROM data_version")).scalar_one() == version + 1
+    engine.dispose()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_0005_keys_lines_by_source_and_external_id_and_downgrades_cleanly(tmp_path: Path) -> None:
+    engine = make_engine(Settings(), url=f"sqlite:///{tmp_path / 'keys.db'}")
+    upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO sales_line (source, external_id, order_id, order_date, territory, channel, product,"
+                " category, units, currency, net_revenue, cogs, net_revenue_rc, cogs_rc) VALUES"
+                " ('shop', 'L1', 'SO-1', '2025-03-03', 'UK', 'Online', 'Widget', 'Gadgets', 2, 'GBP', 1000, 400,"
+                " 1000, 400)"
+            )
+        )
+
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert [c["name"] for c in inspect(conn).get_columns("sales_line")][:2] == ["source", "external_id"]
+        assert inspect(conn).get_pk_constraint("sales_line")["constrained_columns"] == ["source", "external_id"]
+        assert conn.execute(text("SELECT count(*) FROM sales_line")).scalar_one() == 1
+
+    downgrade(engine, "0004")
+    with engine.connect() as conn:
+        assert inspect(conn).get_pk_constraint("sales_line")["constrained_columns"] == ["id"]
+        assert conn.execute(text("SELECT id, external_id FROM sales_line")).one() == (1, "L1")
     engine.dispose()

@@ -31,11 +31,12 @@ def reconvert(session: Session, *, changed: pl.DataFrame, reporting_currency: st
     lines = SalesLine.__table__
     sales = _frame(
         session,
-        select(lines.c.id, lines.c.order_date, lines.c.currency, lines.c.net_revenue, lines.c.cogs).where(
-            _in_months(lines.c.order_date, lines.c.currency, pairs)
-        ),
+        select(
+            lines.c.source, lines.c.external_id, lines.c.order_date, lines.c.currency, lines.c.net_revenue, lines.c.cogs
+        ).where(_in_months(lines.c.order_date, lines.c.currency, pairs)),
         {
-            "id": pl.Int64,
+            "source": pl.String,
+            "external_id": pl.String,
             "order_date": pl.Date,
             "currency": pl.String,
             "net_revenue": pl.Decimal(18, 2),
@@ -52,7 +53,7 @@ def reconvert(session: Session, *, changed: pl.DataFrame, reporting_currency: st
             amounts={"net_revenue": "net_revenue_rc", "cogs": "cogs_rc"},
         ).frame
         done += store_reporting_amounts(
-            session, kind="sales", frame=converted.select("id", "net_revenue_rc", "cogs_rc")
+            session, kind="sales", frame=converted.select("source", "external_id", "net_revenue_rc", "cogs_rc")
         )
         first, last = sales.get_column("order_date").min(), sales.get_column("order_date").max()
         refresh_rollups(session, first_day=first, last_day=last)  # type: ignore[arg-type]
