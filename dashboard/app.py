@@ -40,6 +40,8 @@ PAGES: dict[str, Role] = {
     "ops": Role.admin,
     "profile": Role.viewer,
 }
+SYSTEM_CHECK_MS = 15_000
+"""How often an open tab re-checks the cache for its status note (one bounded ping)."""
 HEADER_COLOUR = "#0072B5"
 STORE_URL_PARAMS = {
     "period": "period",
@@ -81,6 +83,7 @@ class GlanceApp(pn.viewable.Viewer):
         self.allowed = [key for key, role in PAGES.items() if user.can(role)]
         self.main = pn.Column(sizing_mode="stretch_width")
         self.notice = html_pane("", visible=False)
+        self._database_ok = True
         self.system = html_pane(self._system_html(ok=True))
         self.footer = html_pane("")
         self.nav = pn.widgets.RadioButtonGroup(
@@ -146,6 +149,7 @@ class GlanceApp(pn.viewable.Viewer):
         try:
             found = self.store.dimensions()
         except DataUnavailable:
+            self._database_ok = False
             self.system.object = self._system_html(ok=False)
             self.ctx.has_data = True  # the page itself will say the database is down and retry
         else:
@@ -159,6 +163,14 @@ class GlanceApp(pn.viewable.Viewer):
         self.show(first_paint=True)
         if self._refused:
             pn.state.onload(self._fix_address)
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.add_periodic_callback(self.refresh_system, period=SYSTEM_CHECK_MS)
+
+    def refresh_system(self) -> None:
+        """Redraw the status note if the cache's state changed: an open tab learns of an outage and its end."""
+        drawn = self._system_html(ok=self._database_ok)
+        if self.system.object != drawn:
+            self.system.object = drawn
 
     def _fix_address(self) -> None:
         """A refused page in the link: once the browser is connected, make its address say where it is."""

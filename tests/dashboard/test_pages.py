@@ -16,8 +16,10 @@ from dashboard.pages.profile import ProfilePage
 from dashboard.pages.sales import SalesPage
 from dashboard.store import DataStore
 from services.auth import Role, create_user
-from services.settings import Settings
+from services.cache import get_cache
+from services.settings import Settings, get_settings
 from tests.dashboard.conftest import TODAY, make_context
+from tests.services.conftest import RedisProcess
 
 
 def test_banner_shows_the_health_headline_and_cards_follow_in_priority_order(store: DataStore, shop: Session) -> None:
@@ -171,3 +173,28 @@ def test_going_back_to_the_browser_default_follows_the_browser_again(
 
     assert _session_for(backend_engine, "ann", accept_language="en-GB", settings=glance_env).tr.language == "en"
     assert _session_for(backend_engine, "ann", accept_language="vi-VN", settings=glance_env).tr.language == "vi"
+
+
+def test_an_open_tab_learns_that_the_cache_went_down_and_came_back(
+    backend_engine: Engine, glance_env: Settings, fresh_cache: None, shop: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redis = RedisProcess()
+    redis.start()
+    try:
+        monkeypatch.setenv("GLANCE_REDIS_URL", redis.url)
+        get_settings.cache_clear()
+        get_cache.cache_clear()
+        app = _app(backend_engine, Role.viewer, get_settings())
+        app.load()
+        assert "system ok" in app.system.object
+
+        redis.stop()
+        app.refresh_system()
+        assert "system degraded" in app.system.object
+
+        redis.start()
+        app.refresh_system()
+        assert "system ok" in app.system.object
+    finally:
+        redis.stop()
+        get_cache.cache_clear()
