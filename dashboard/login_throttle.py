@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TypeVar
 
-import redis
 import structlog
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
+from services.cache_backends import bounded_redis
 from services.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -118,13 +116,8 @@ class SharedCounts:
         self.max_failures = max_failures
         self._window_ms = int(window_s * 1000)
         self._prefix = prefix
-        self._client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=connect_timeout_s,
-            socket_timeout=socket_timeout_s,
-            retry=Retry(NoBackoff(), 0),  # one bounded attempt; the caller falls back to its own count
-            health_check_interval=0,
-        )
+        # One bounded attempt per call; the caller falls back to its own count.
+        self._client = bounded_redis(url, connect_timeout_s=connect_timeout_s, socket_timeout_s=socket_timeout_s)
         self._failed = self._client.register_script(_FAILED)
         self._wait_ms = self._client.register_script(_WAIT_MS)
 

@@ -103,20 +103,25 @@ class MemoryBackend:
         return None
 
 
+def bounded_redis(url: str, *, connect_timeout_s: float, socket_timeout_s: float) -> redis.Redis:
+    """A Redis client whose every call is one attempt bounded by the timeouts (callers degrade on error)."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=connect_timeout_s,
+        socket_timeout=socket_timeout_s,
+        # redis-py retries ten times with backoff by default; one bounded attempt is the contract.
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=0,
+    )
+
+
 class RedisBackend:
     """Redis with short connect and socket timeouts and no client-side retries."""
 
     name = "redis"
 
     def __init__(self, url: str, *, connect_timeout_s: float, socket_timeout_s: float) -> None:
-        self._client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=connect_timeout_s,
-            socket_timeout=socket_timeout_s,
-            # redis-py retries ten times with backoff by default; one bounded attempt is the contract.
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-        )
+        self._client = bounded_redis(url, connect_timeout_s=connect_timeout_s, socket_timeout_s=socket_timeout_s)
         self._release = self._client.register_script(_RELEASE)
 
     def get(self, key: str) -> bytes | None:
