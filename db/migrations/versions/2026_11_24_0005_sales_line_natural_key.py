@@ -49,6 +49,7 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column("id", sa.Integer(), nullable=True))
     op.execute("UPDATE sales_line SET id = rowid")
     with op.batch_alter_table("sales_line", recreate="always") as batch_op:
+        batch_op.drop_constraint("pk_sales_line", type_="primary")
         batch_op.alter_column("id", nullable=False)
         batch_op.create_primary_key("pk_sales_line", ["id"])
         batch_op.create_unique_constraint(_UNIQUE, ["source", "external_id"])
