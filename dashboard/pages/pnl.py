@@ -81,11 +81,13 @@ class PnlPage(Page):
             self.by_territory,
             pn.pane.Markdown(f"### {tr('pnl.by_month')}"),
             self.by_month,
-            pn.Row(
-                pn.Column(pn.pane.Markdown(f"### {tr('pnl.opex')}"), self.opex_table),
-                pn.Column(pn.pane.Markdown(f"### {tr('pnl.budget')}"), self.budget_note, self.budget_table),
-                sizing_mode="stretch_width",
-            ),
+            # Budget vs actual gets the page's full width: beside the opex table its verdict column
+            # was cut off.
+            pn.pane.Markdown(f"### {tr('pnl.budget')}"),
+            self.budget_note,
+            self.budget_table,
+            pn.pane.Markdown(f"### {tr('pnl.opex')}"),
+            self.opex_table,
         ]
 
     def steps(self) -> list[Step]:

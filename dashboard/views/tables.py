@@ -117,7 +117,9 @@ class Table(pn.viewable.Viewer):
             show_index=False,
             disabled=True,
             sizing_mode="stretch_width",
-            layout="fit_data_stretch",
+            # Columns as wide as their data; the last one is not stretched across the page, which
+            # pushed the final figure (operating profit, the verdict) far from its label.
+            layout="fit_data_fill",
             pagination="local" if self._page_size else None,
             page_size=self._page_size or 20,
             configuration={"columnDefaults": {"headerSort": False}},
