@@ -37,20 +37,11 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from chromium import CHROMIUM, CHROMIUM_ARGS  # benchmarks/ is the script's folder
 from playwright.async_api import Browser, BrowserContext, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 ADMIN_URL = os.environ.get("GLANCE_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USERNAME = "bench"
 TIMEOUT_MS = 120_000
 TARGETS = {"banner": 1.5, "cards": 2.0, "charts": 3.0}

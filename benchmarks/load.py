@@ -31,20 +31,11 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from chromium import CHROMIUM, CHROMIUM_ARGS  # benchmarks/ is the script's folder
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 ADMIN_URL = os.environ.get("GLANCE_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("GLANCE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USERNAME = "loadbench"
 PAGE_TIMEOUT_S = 30.0
 P95_LIMIT_S = 3.0

@@ -17,22 +17,13 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from db.engine import get_engine, make_engine
 from db.migrate import upgrade
 from services.settings import Settings, get_settings
 
 PG_ADMIN_URL = os.environ.get("GLANCE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("GLANCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The sync service's scheduler stays off in tests unless a test asks for it.
 os.environ.setdefault("GLANCE_SCHEDULER_ENABLED", "false")
 
