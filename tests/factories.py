@@ -16,6 +16,21 @@ from db.store import store_expenses, store_fx_rates, store_sales, store_targets
 
 _ids = itertools.count(1)
 
+SALES_HEADER = [
+    "external_id",
+    "order_id",
+    "order_date",
+    "territory",
+    "channel",
+    "product",
+    "category",
+    "units",
+    "net_revenue",
+    "cogs",
+    "currency",
+]
+"""The columns of a sales file with every field under its own name."""
+
 
 def sale(**fields: Any) -> dict[str, Any]:
     """One sales line; money given as strings or Decimals."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from tests.factories import SALES_HEADER
 from tests.stack.harness import Stack
 
 
@@ -46,21 +47,7 @@ def make_sales_file(*, lines: int = 600, seed: int = 7) -> SalesFile:
     territories = ["UK", "Germany", "France", "Spain"]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "external_id",
-            "order_id",
-            "order_date",
-            "territory",
-            "channel",
-            "product",
-            "category",
-            "units",
-            "net_revenue",
-            "cogs",
-            "currency",
-        ]
-    )
+    writer.writerow(SALES_HEADER)
     by_territory: dict[str, Totals] = {}
     total = Totals()
     orders: dict[str, tuple[date, str]] = {}

@@ -18,20 +18,6 @@ from sqlalchemy import Engine, text
 from services.settings import Settings
 from services.sync.imports import ImportReport, run_import
 
-SALES_HEADER = [
-    "external_id",
-    "order_id",
-    "order_date",
-    "territory",
-    "channel",
-    "product",
-    "category",
-    "units",
-    "net_revenue",
-    "cogs",
-    "currency",
-]
-
 
 def sales_rows(
     count: int, *, start: int = 1, day: date = date(2025, 3, 3), territory: str = "UK"

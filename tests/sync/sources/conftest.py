@@ -20,7 +20,8 @@ import yaml
 
 from services.settings import Settings
 from services.sync.sources import SourcesFile, load_sources
-from tests.sync.conftest import SALES_HEADER, sales_rows
+from tests.factories import SALES_HEADER
+from tests.sync.conftest import sales_rows
 
 
 @dataclass
