@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -39,6 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from db.overlap import one_ahead
 
 _stage_ids = itertools.count()
 
@@ -227,16 +228,9 @@ def load_frame(session: Session, stage: Table, frame: pl.DataFrame) -> None:
     if connection.dialect.name == "postgresql":
         names = ", ".join(f'"{name}"' for name in frame.columns)
         raw = connection.connection.driver_connection
-        slices = frame.iter_slices(_COPY_SLICE_ROWS)
-        # Polars encodes the next slice as CSV (without the GIL) while this thread sends the last.
-        with (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-encode") as pool,
-            raw.cursor() as cursor,
-            cursor.copy(f'COPY "{stage.name}" ({names}) FROM STDIN (FORMAT csv)') as copy,
-        ):
-            pending = pool.submit(_csv_bytes, next(slices, None))
-            while (data := pending.result()) is not None:
-                pending = pool.submit(_csv_bytes, next(slices, None))
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{stage.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+            # Polars encodes the next slice as CSV (without the GIL) while this thread sends the last.
+            for data in one_ahead(frame.iter_slices(_COPY_SLICE_ROWS), _csv_bytes, name="copy-encode"):
                 copy.write(data)
         return
     for chunk in frame.iter_slices(50_000):
@@ -246,9 +240,7 @@ def load_frame(session: Session, stage: Table, frame: pl.DataFrame) -> None:
 _COPY_SLICE_ROWS = 50_000
 
 
-def _csv_bytes(frame: pl.DataFrame | None) -> bytes | None:
-    if frame is None:
-        return None
+def _csv_bytes(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
     return buffer.getvalue()

@@ -8,8 +8,7 @@ as failed in a separate transaction (or, after a SIGKILL, by the next import tha
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 from db.data_version import bump_data_version, current_data_version
 from db.fx import load_rates
 from db.merge import MergeResult, in_key_order
+from db.overlap import one_ahead
 from db.rollups import RollupDelta, refresh_rollups
 from db.store import has_sales_from, store_expenses, store_fx_rates, store_sales, store_targets
 from services import metrics
@@ -225,7 +225,12 @@ def _import(
         return Split(good=good, problems=screened.problems)
 
     batches = plan.table.batches(batch_rows=settings.import_batch_rows, columns=wanted)
-    for frame, screened in read_ahead(batches, checked, finish=tally.delta.settle if tally.fresh_source else None):
+    # Each batch is read and checked in a thread while the one before is stored (the database's
+    # COPY), so a large import takes about the longer of the two, not their sum; the rollup
+    # delta settles there too, during the last COPY.
+    settle = tally.delta.settle if tally.fresh_source else None
+    read = one_ahead(batches, lambda frame: (frame, checked(frame)), finish=settle, name="import-read")
+    for frame, screened in read:
         tally.rows_read += frame.height
         tally.add_defaults(count_defaults(screened.good, plan.spec, settings.reporting_currency))
         if not screened.problems.is_empty():
@@ -263,35 +268,6 @@ def _import(
     clock.stamp()
     save_report(session, report=report)
     session.commit()
-
-
-def read_ahead(
-    batches: Iterator[pl.DataFrame],
-    prepare: Callable[[pl.DataFrame], Split],
-    *,
-    finish: Callable[[], object] | None = None,
-) -> Iterator[tuple[pl.DataFrame, Split]]:
-    """Each batch with its checked rows, the next batch read and checked in a thread meanwhile.
-
-    Reading and checking (Polars and Arrow, which release the GIL) overlap with storing the
-    batch before (the database's COPY), so a large import takes about the longer of the two,
-    not their sum; `finish` runs in the thread once the file is read, during the last COPY.
-    One batch is read ahead, so memory holds at most two.
-    """
-
-    def next_prepared() -> tuple[pl.DataFrame, Split] | None:
-        frame = next(batches, None)
-        if frame is None:
-            if finish is not None:
-                finish()
-            return None
-        return frame, prepare(frame)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
-        pending = pool.submit(next_prepared)
-        while (item := pending.result()) is not None:
-            pending = pool.submit(next_prepared)
-            yield item
 
 
 def _plan(
