@@ -194,22 +194,25 @@ class RollupDelta:
         """Reduce what was added to one row per cell (pure Polars: callers may run it in a thread)."""
         if not self._day_pairs:
             return  # nothing added, or settled already
+        day_cells, product_cells = self._days.known, self._products.known
+        assert day_cells is not None and product_cells is not None
         day_pairs = _distinct(self._day_pairs)
-        day_cells = self._days.known
-        assert day_cells is not None
-        order_cells = _Ids(_ORDER_CELL, "order_cell")
-        to_order_cell = order_cells.of(day_cells).select("cell", "order_cell")
-        order_pairs = (
-            day_pairs.with_columns(_cell_of("pair").alias("cell"))
-            .join(to_order_cell, on="cell")
-            .select(_pair(pl.col("order_cell"), pl.col("pair") % _ORDERS_SPAN))
+        # Orders a day by territory and channel: the day cells' pairs, with the category let go.
+        order_ids = _Ids(_ORDER_CELL, "order_cell")
+        to_order_cell = order_ids.of(day_cells).select("cell", "order_cell")
+        order_pairs = _distinct(
+            [
+                day_pairs.with_columns(_cell_of("pair").alias("cell"))
+                .join(to_order_cell, on="cell")
+                .select(_pair(pl.col("order_cell"), pl.col("pair") % _ORDERS_SPAN))
+            ]
         )
-        order_pairs = _distinct([order_pairs])
-        assert order_cells.known is not None
+        order_cells = order_ids.known
+        assert order_cells is not None
         self._settled = (
-            _per_cell(self._days, self._day_sums, day_pairs),
-            order_cells.known.rename({"order_cell": "cell"}).join(_orders_in(order_pairs), on="cell").drop("cell"),
-            _per_cell(self._products, self._product_sums, _distinct(self._product_pairs)),
+            _per_cell(day_cells, self._day_sums, day_pairs),
+            _per_cell(order_cells.rename({"order_cell": "cell"}), [], order_pairs),
+            _per_cell(product_cells, self._product_sums, _distinct(self._product_pairs)),
         )
         self._day_sums, self._product_sums, self._day_pairs, self._product_pairs = [], [], [], []
 
@@ -258,11 +261,11 @@ def _orders_in(pairs: pl.DataFrame) -> pl.DataFrame:
     return pairs.group_by(_cell_of("pair").alias("cell")).agg(pl.len().cast(pl.Int64).alias("orders"))
 
 
-def _per_cell(ids: _Ids, sums: list[pl.DataFrame], pairs: pl.DataFrame) -> pl.DataFrame:
-    """One row per cell: its columns, its sums and its orders."""
-    cells = ids.known
-    assert cells is not None
-    totals = _sums(pl.concat(sums)).join(_orders_in(pairs), on="cell")
+def _per_cell(cells: pl.DataFrame, sums: list[pl.DataFrame], pairs: pl.DataFrame) -> pl.DataFrame:
+    """One row per cell: its columns, its sums (when there are any) and its orders."""
+    totals = _orders_in(pairs)
+    if sums:
+        totals = _sums(pl.concat(sums)).join(totals, on="cell")
     return cells.join(totals, on="cell").drop("cell")
 
 
