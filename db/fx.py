@@ -45,6 +45,10 @@ def to_reporting(
     flagged in `missing_rate` (their converted amounts are null). Results round half to even
     to the penny, like Python's `Decimal` default.
     """
+    if frame.get_column("currency").eq(reporting_currency).fill_null(False).all():
+        # The usual file, all in the reporting currency: rate 1 everywhere, nothing to look up.
+        same = frame.with_columns(pl.col(source).cast(MONEY).alias(target) for source, target in amounts.items())
+        return Converted(frame=same, missing_rate=pl.repeat(False, frame.height, eager=True))
     keyed = frame.with_columns(pl.col(date_column).dt.month_start().alias("__fx_month"))
     joined = keyed.join(
         rates.rename({"month": "__fx_month", "currency": "__fx_currency", "rate": "__fx_rate"}),

@@ -72,7 +72,8 @@ class TableFile:
         }[self.format]
         for frame in reader(batch_rows, wanted):
             check_field_sizes(frame, columns=wanted, row_column=ROW)
-            cells = [pl.col(c).cast(pl.String).str.strip_chars().fill_null("") != "" for c in wanted]
+            # A regex stops at the first character that is not white space: far cheaper than trimming every cell.
+            cells = [pl.col(c).cast(pl.String).str.contains(r"\S").fill_null(False) for c in wanted]
             yield frame.filter(pl.any_horizontal(cells)) if cells else frame
 
     def _csv_batches(self, batch_rows: int, wanted: list[str]) -> Iterator[pl.DataFrame]:

@@ -109,10 +109,15 @@ def check_batch(
     if plain:
         is_plain = staged.select(pl.all_horizontal(plain)).to_series()
         parts = [
-            staged.filter(is_plain).with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=True)),
-            staged.filter(~is_plain).with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=False)),
+            part.with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=reading_plain))
+            for part, reading_plain in ((staged.filter(is_plain), True), (staged.filter(~is_plain), False))
+            if not part.is_empty()  # the full reading costs milliseconds to plan, even for no rows
         ]
-        staged = pl.concat(parts)
+        staged = (
+            pl.concat(parts)
+            if parts
+            else staged.with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=False))
+        )
     else:
         staged = staged.with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=False))
     if spec.kind.value == "sales":

@@ -48,7 +48,7 @@ def _reject_when(condition: pl.Expr, message: pl.Expr) -> pl.Expr:
 def clean_text(column: str) -> pl.Expr:
     """The column's text trimmed, with blank cells as null."""
     text = pl.col(column).cast(pl.String).str.strip_chars()
-    return pl.when(text.str.len_chars() > 0).then(text).otherwise(pl.lit(None, dtype=pl.String))
+    return pl.when(text.str.len_bytes() > 0).then(text).otherwise(pl.lit(None, dtype=pl.String))
 
 
 def _decimal_text(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
