@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -58,6 +58,20 @@ class MergeResult:
     first_day: date | None = None
     last_day: date | None = None
 
+    @classmethod
+    def total(cls, results: Iterable[MergeResult]) -> MergeResult:
+        """What several merges did together."""
+        merged = list(results)
+        firsts = [r.first_day for r in merged if r.first_day is not None]
+        lasts = [r.last_day for r in merged if r.last_day is not None]
+        return cls(
+            inserted=sum(r.inserted for r in merged),
+            updated=sum(r.updated for r in merged),
+            unchanged=sum(r.unchanged for r in merged),
+            first_day=min(firsts, default=None),
+            last_day=max(lasts, default=None),
+        )
+
 
 def merge_frame(
     session: Session,
@@ -67,30 +81,17 @@ def merge_frame(
     frame: pl.DataFrame,
     provenance: Sequence[str] = ("import_run_id",),
     day_column: str | None = None,
-    assume_new: bool = False,
 ) -> MergeResult:
     """Upsert `frame` into `table` on `key`; `provenance` columns never count as a change.
 
     With `day_column`, the result also spans the days touched, old values of moved rows
-    included, so the caller can refresh exactly those rollup days. With `assume_new` the
-    caller guarantees no key is stored yet (a source with no rows, under its lock): rows are
-    copied straight into the table, and a broken guarantee fails on the unique constraint.
+    included, so the caller can refresh exactly those rollup days.
     """
     if frame.is_empty():
         return MergeResult(0, 0, 0)
     frame = in_key_order(frame, key)
     if frame.select(pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in key).any()).item():
         raise DuplicateKeyError(f"batch repeats a key of {table.name} ({', '.join(key)})")
-    if assume_new:
-        load_frame(session, table, frame)
-        days = frame.get_column(day_column) if day_column else None
-        return MergeResult(
-            inserted=frame.height,
-            updated=0,
-            unchanged=0,
-            first_day=days.min() if days is not None else None,  # type: ignore[arg-type]
-            last_day=days.max() if days is not None else None,  # type: ignore[arg-type]
-        )
     columns = [table.c[name] for name in frame.columns]
     stage = create_stage(session, table, columns)
     load_frame(session, stage, frame)

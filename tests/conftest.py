@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +34,27 @@ def _pg_url(database: str) -> str:
     return f"{base}/{database}"
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A Postgres database created for this test session, migrated to head, dropped afterwards."""
+@contextmanager
+def throwaway_pg_database() -> Iterator[str]:
+    """The URL of a new, empty Postgres database, dropped afterwards."""
     name = f"glance_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = _pg_url(name)
-    engine = make_engine(Settings(), url=url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield _pg_url(name)
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A Postgres database created for this test session, migrated to head, dropped afterwards."""
+    with throwaway_pg_database() as url:
+        engine = make_engine(Settings(), url=url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def empty_tables(engine: Engine) -> None:

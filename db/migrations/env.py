@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from db.engine import make_engine
+from db.partitions import include_name
 from services.settings import get_settings
 
 config = context.config
@@ -39,6 +40,7 @@ def _run(connection: object) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -99,4 +99,3 @@ def test_demo_serves_both_services_stops_cleanly_and_keeps_its_data(tmp_path: Pa
         check=True,
     )
     assert '"data_version": 1' in report.stdout
-

@@ -12,12 +12,13 @@ from sqlmodel import SQLModel
 
 from db.engine import make_engine
 from db.migrate import alembic_config, head_revision, schema_status, upgrade
+from db.partitions import include_name
 from services.settings import Settings
 
 
 def test_models_and_migrations_agree(backend_engine: Engine) -> None:
     with backend_engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         differences = compare_metadata(context, SQLModel.metadata)
 
     assert differences == []

@@ -116,7 +116,9 @@ class PostgresCluster:
 
     def init(self) -> None:
         subprocess.run(
-            _as_postgres(str(PG_BIN / "initdb"), "-D", str(self.data_dir / "data"), "-U", "postgres", "-A", "trust", "--no-sync"),
+            _as_postgres(
+                str(PG_BIN / "initdb"), "-D", str(self.data_dir / "data"), "-U", "postgres", "-A", "trust", "--no-sync"
+            ),
             check=True,
             capture_output=True,
         )
@@ -125,8 +127,17 @@ class PostgresCluster:
         options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
             _as_postgres(
-                str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir / "data"), "-o", options,
-                "-l", str(self.data_dir / "server.log"), "-w", "-t", "30", "start",
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data_dir / "data"),
+                "-o",
+                options,
+                "-l",
+                str(self.data_dir / "server.log"),
+                "-w",
+                "-t",
+                "30",
+                "start",
             ),
             check=True,
             capture_output=True,
@@ -181,13 +192,20 @@ class SourceCopy:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GLANCE_")}
         # A wide terminal keeps rich tables on one line per row, so tests can read them.
-        env.update(PYTHONPATH=str(self.root), PYTHONDONTWRITEBYTECODE="1", GLANCE_LOG_FORMAT="json", COLUMNS="300", **extra)
+        env.update(
+            PYTHONPATH=str(self.root), PYTHONDONTWRITEBYTECODE="1", GLANCE_LOG_FORMAT="json", COLUMNS="300", **extra
+        )
         return env
 
     def run(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(VENV_BIN / "python"), *args], cwd=self.root, env=self.env(**extra_env),
-            capture_output=True, text=True, timeout=120, check=False,
+            [str(VENV_BIN / "python"), *args],
+            cwd=self.root,
+            env=self.env(**extra_env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
 

@@ -8,11 +8,13 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from db.partitions import partition_name
 from services.settings import Settings
 from services.sync.imports import ImportReport, run_import
 from services.sync.imports.pipeline import SOURCE_LOCK_NAMESPACE
@@ -23,6 +25,12 @@ _PG_TRIGGER = """
 CREATE OR REPLACE FUNCTION glance_test_fail() RETURNS trigger AS $$
 BEGIN IF NEW.external_id = 'L9' THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
 CREATE TRIGGER glance_test_fail BEFORE INSERT OR UPDATE ON sales_line FOR EACH ROW EXECUTE FUNCTION glance_test_fail();
+"""
+_PG_ATTACH_FAILS = """
+CREATE OR REPLACE FUNCTION glance_test_fail_attach() RETURNS event_trigger AS $$
+BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql;
+CREATE EVENT TRIGGER glance_test_fail_attach ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+EXECUTE FUNCTION glance_test_fail_attach();
 """
 _SQLITE_TRIGGER = """CREATE TRIGGER glance_test_fail BEFORE INSERT ON sales_line WHEN NEW.external_id = 'L9'
 BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"""
@@ -46,19 +54,44 @@ def failing_line(backend_engine: Engine) -> object:
         )
 
 
+@pytest.mark.parametrize("source", ["first", "new"])
 def test_a_database_error_mid_import_leaves_nothing_and_records_the_failure(
-    tmp_path: Path, backend_engine: Engine, failing_line: object
+    tmp_path: Path, backend_engine: Engine, failing_line: object, source: str
 ) -> None:
+    """Into a source with lines (the merge) and into a new one (on Postgres, a partition of its own)."""
     settings = Settings(import_batch_rows=4)
-    run_import(backend_engine, kind="sales", file=write_csv(tmp_path / "first.csv", sales_rows(5)), settings=settings)
-    before = snapshot(backend_engine)
-    report = run_import(
-        backend_engine, kind="sales", file=write_csv(tmp_path / "second.csv", sales_rows(12)), settings=settings
+    run_import(
+        backend_engine,
+        kind="sales",
+        file=write_csv(tmp_path / "first.csv", sales_rows(5)),
+        source="first",
+        settings=settings,
     )
+    before = snapshot(backend_engine)
+    if source == "new":
+        source = f"new-{uuid.uuid4().hex}"
+        if backend_engine.dialect.name == "postgresql":
+            # A new source's lines skip row triggers (they go into a table of their own): fail its attach instead.
+            with backend_engine.begin() as conn:
+                conn.execute(text(_PG_ATTACH_FAILS))
+    try:
+        report = run_import(
+            backend_engine,
+            kind="sales",
+            file=write_csv(tmp_path / "second.csv", sales_rows(12)),
+            source=source,
+            settings=settings,
+        )
+    finally:
+        if backend_engine.dialect.name == "postgresql":
+            with backend_engine.begin() as conn:
+                conn.execute(text("DROP EVENT TRIGGER IF EXISTS glance_test_fail_attach"))
     assert report.status == "failed"
     assert "disk on fire" in report.message and "nothing was stored" in report.message
     assert snapshot(backend_engine) == before
     assert scalar(backend_engine, f"SELECT status FROM import_run WHERE id = {report.run_id}") == "failed"
+    if backend_engine.dialect.name == "postgresql":
+        assert scalar(backend_engine, f"SELECT to_regclass('{partition_name(source)}') IS NULL") == (source != "first")
 
 
 @pytest.mark.postgres

@@ -26,7 +26,7 @@ from db.fx import load_rates
 from db.merge import MergeResult, in_key_order
 from db.overlap import one_ahead
 from db.rollups import RollupDelta, refresh_rollups
-from db.store import has_sales_from, store_expenses, store_fx_rates, store_sales, store_targets
+from db.store import FirstLoad, has_sales_from, store_expenses, store_fx_rates, store_sales, store_targets
 from services import metrics
 from services.auth import store_users
 from services.checksums import sha256_file
@@ -73,7 +73,7 @@ class _Tally:
     first_day: date | None = None
     last_day: date | None = None
     fx_changes: list[pl.DataFrame] = field(default_factory=list)
-    fresh_source: bool = False
+    first_load: FirstLoad | None = None
     delta: RollupDelta = field(default_factory=RollupDelta)
 
     def add_merge(self, result: MergeResult) -> None:
@@ -201,7 +201,9 @@ def _import(
     report.encoding = plan.table.encoding
     report.date_format = plan.date_format.description if plan.spec.date_field else ""
     _lock_source(session, report.source, settings)
-    tally = _Tally(fresh_source=report.kind is ImportKind.sales and not has_sales_from(session, source=report.source))
+    tally = _Tally()
+    if report.kind is ImportKind.sales and not has_sales_from(session, source=report.source):
+        tally.first_load = FirstLoad(session, source=report.source)
     hold = report.strict or report.dry_run
     seen = SeenKeys(key=plan.spec.key)
     rates = load_rates(session) if report.kind in (ImportKind.sales, ImportKind.expenses) else None
@@ -220,7 +222,7 @@ def _import(
         if report.kind is ImportKind.sales:
             # Done here, in the read-ahead thread, while the batch before is being copied.
             good = in_key_order(good, ("source", "external_id"))
-            if tally.fresh_source:
+            if tally.first_load is not None:
                 tally.delta.add(good)
         return Split(good=good, problems=screened.problems)
 
@@ -228,7 +230,7 @@ def _import(
     # Each batch is read and checked in a thread while the one before is stored (the database's
     # COPY), so a large import takes about the longer of the two, not their sum; the rollup
     # delta settles there too, during the last COPY.
-    settle = tally.delta.settle if tally.fresh_source else None
+    settle = tally.delta.settle if tally.first_load is not None else None
     read = one_ahead(batches, lambda frame: (frame, checked(frame)), finish=settle, name="import-read")
     for frame, screened in read:
         tally.rows_read += frame.height
@@ -239,6 +241,8 @@ def _import(
             _store(session, report.kind, tally, frame=screened.good, run_id=report.run_id)
         if progress is not None:
             progress(ImportProgress(rows_done=tally.rows_read, rows_total=plan.rows_total))
+    if tally.first_load is not None and not (report.strict and tally.rejected_rows):
+        tally.first_load.finish()
     _fill(report, tally)
     if report.strict and tally.rejected_rows:
         session.rollback()
@@ -250,7 +254,7 @@ def _import(
         # Bumping first takes the data_version row lock, so concurrent imports finish one at a
         # time and each rollup refresh below sees every line committed before it.
         report.data_version = bump_data_version(session)
-    if changed and tally.fresh_source:
+    if changed and tally.first_load is not None:
         tally.delta.apply(session)  # every line is new: add what they sum to, no re-read of stored lines
     elif changed and tally.first_day is not None and tally.last_day is not None:
         refresh_rollups(session, first_day=tally.first_day, last_day=tally.last_day)
@@ -352,10 +356,10 @@ def _store(session: Session, kind: ImportKind, tally: _Tally, *, frame: pl.DataF
     if frame.is_empty():
         return
     match kind:
+        case ImportKind.sales if tally.first_load is not None:
+            result = tally.first_load.store(frame, import_run_id=run_id)
         case ImportKind.sales:
-            result = store_sales(
-                session, frame=frame, import_run_id=run_id, refresh=False, assume_new=tally.fresh_source
-            )
+            result = store_sales(session, frame=frame, import_run_id=run_id, refresh=False)
 
         case ImportKind.expenses:
             result = store_expenses(session, frame=frame, import_run_id=run_id)
