@@ -54,6 +54,7 @@ def test_mapping_adapts_the_issues_example_file_and_reports_defaults(
     [
         ("31/02/2025", "Date", "order_date (column 'Date') '31/02/2025' is not a date"),
         ("soon", "Date", "order_date (column 'Date') 'soon' is not a date"),
+        ("31/03/0000", "Date", "order_date (column 'Date') '31/03/0000' is not a date"),  # no year 0 anywhere
         ("", "Country", "territory (column 'Country') is blank (it is required)"),
         ("x" * 101, "Country", "is longer than 100 characters"),
         ("three", "Qty", "units (column 'Qty') 'three' is not a number"),

@@ -53,5 +53,8 @@ def test_plain_cells_read_the_same_both_ways(values: list[str]) -> None:
 def test_plain_form_covers_the_usual_cells_and_not_the_others() -> None:
     money = readings(parse_decimal(pl.col("raw"), label="x", dtype=MONEY), ["1234.50", "-3", "£12", "1,200.00", "(4)"])
     assert money.height == 2
-    dates = readings(parse_date(pl.col("raw"), label="x", date_format=DateFormat.iso), ["2025-02-31", "01/02/2025"])
-    assert dates.get_column("plain_error").to_list() == ["x '2025-02-31' is not a date"]
+    dates = readings(
+        parse_date(pl.col("raw"), label="x", date_format=DateFormat.iso), ["2025-02-31", "01/02/2025", "0000-03-01"]
+    )
+    assert dates.get_column("plain_error").to_list() == ["x '2025-02-31' is not a date", "x '0000-03-01' is not a date"]
+    assert dates.get_column("full_error").to_list() == dates.get_column("plain_error").to_list()

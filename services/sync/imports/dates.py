@@ -117,7 +117,14 @@ def choose_format(evidence: DateEvidence, *, field: str, requested: DateFormat |
 
 def _ymd(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
     full_year = pl.when(year.str.len_chars() == 2).then(pl.lit("20") + year).otherwise(year)
-    return pl.concat_str([full_year, month, day], separator="-").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    return _calendar(
+        pl.concat_str([full_year, month, day], separator="-").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    )
+
+
+def _calendar(day: pl.Expr) -> pl.Expr:
+    """`day` when its year is 1 to 9999, else null: Polars reads year 0, which no database or Python date holds."""
+    return pl.when(day.dt.year().is_between(1, 9999)).then(day)
 
 
 def _slashed(raw: pl.Expr, date_format: DateFormat) -> pl.Expr:
@@ -134,7 +141,7 @@ def _iso(raw: pl.Expr) -> pl.Expr:
 def parse_date(raw: pl.Expr, *, label: str, date_format: DateFormat) -> Parsed:
     """A calendar date in ISO form or in the file's slashed order."""
     value = pl.coalesce(_iso(raw), _slashed(raw, date_format))
-    plain_value = raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    plain_value = _calendar(raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
     return Parsed(
         value=value,
         error=_not_a(raw, value, label, "is not a date"),
