@@ -2,8 +2,8 @@
 
 A source's first import fills a new table that has no index yet, then attaches it as the
 source's partition, in the import's transaction. Attaching builds the key's B-tree in one sorted
-pass instead of one insert per line, which makes the first import of a million lines about
-twice as fast as copying into the indexed table. Until the transaction commits nobody sees the
+pass instead of one insert per line: for a million lines Postgres then takes about a third
+less time than copying into the indexed table. Until the transaction commits nobody sees the
 table, and a failure or a killed process takes it away with everything else.
 
 A partition is named after its source: `sales_line_s_` and the first 16 hex digits of the
@@ -43,6 +43,7 @@ def is_partitioned(session: Session, table: Table) -> bool:
 
 
 def has_partition(session: Session, source: str) -> bool:
+    """True when `source` has its partition (or a detached table of that name made in this transaction)."""
     return session.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": partition_name(source)}).scalar_one()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Table, delete, func, insert, select, text,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.chunks import among
 from db.dates import month_end, month_sql, month_start
 from db.merge import create_stage, load_frame
 from db.models import OrdersDaily, SalesDaily, SalesLine, SalesProductMonthly
@@ -108,8 +109,8 @@ _PRODUCT_CELL = ("month", "territory", "channel", "category", "product")
 class _Ids:
     """Dense integer ids for the distinct values of some columns, stable across batches.
 
-    A batch is looked up by probing the values known so far against a hash of the batch's own
-    values, so a lookup takes memory in proportion to the batch, not to all values seen.
+    A batch is looked up by streaming the values known so far past a hash of the batch's own
+    values (`db.chunks.among`), so a lookup takes memory in proportion to the batch.
     """
 
     columns: tuple[str, ...]
@@ -126,7 +127,7 @@ class _Ids:
         """`frame` with an id column `name` for its values of `columns`, new values numbered on."""
         values = frame.select(self.columns).unique()
         if self.chunks:
-            relevant = pl.concat(self.chunks, rechunk=False).join(values, on=self.columns, how="semi")
+            relevant = among(self.chunks, values, on=self.columns)
             new = values.join(relevant, on=self.columns, how="anti")
         else:
             relevant, new = None, values
@@ -243,8 +244,13 @@ def _pair(cell: pl.Expr, order: pl.Expr) -> pl.Expr:
 
 
 def _distinct(pairs: list[pl.DataFrame]) -> pl.DataFrame:
-    """The distinct pairs, by sorting: a few bytes a pair, where a hash table would take tens."""
-    ordered = pl.concat(pairs).get_column("pair").sort()
+    """The distinct pairs, by sorting: a few bytes a pair, where a hash table would take tens.
+
+    Empties `pairs`: once copied into one column its chunks go, before the sort copies it again.
+    """
+    ordered = pl.concat(pairs).get_column("pair")
+    pairs.clear()
+    ordered = ordered.sort()
     return ordered.filter(ordered != ordered.shift(1, fill_value=None).fill_null(_NO_PAIR)).to_frame()
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from db.chunks import among
 from services.sync.imports.read import ROW
 from services.sync.imports.validate import PROBLEM_SCHEMA, Split
 
@@ -16,9 +17,9 @@ _FIRST = "__first_row"
 class SeenKeys:
     """Every key stored so far in this file, with the row that first used it (kept across batches).
 
-    Each batch is looked up by probing the keys seen so far against a hash of the batch's own
-    keys, never the other way round: the hash (and the memory a lookup takes) stays the size
-    of a batch however large the file grows.
+    Each batch is looked up by streaming the keys seen so far past a hash of the batch's own
+    keys (`db.chunks.among`): the memory a lookup takes stays the size of a batch however
+    large the file grows.
     """
 
     key: tuple[str, ...]
@@ -29,7 +30,7 @@ class SeenKeys:
         numbered = good.with_columns(pl.col(ROW).min().over(self.key).alias(_FIRST))
         if self.seen:
             batch_keys = numbered.select(self.key).unique()
-            earlier = pl.concat(self.seen, rechunk=False).join(batch_keys, on=self.key, how="semi")
+            earlier = among(self.seen, batch_keys, on=self.key)
             if not earlier.is_empty():
                 numbered = numbered.join(
                     earlier, on=self.key, how="left", suffix="_seen", maintain_order="left"
