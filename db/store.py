@@ -6,11 +6,16 @@ a failure anywhere leaves facts, rollups and the data version as they were.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import polars as pl
+import psycopg
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.merge import MergeResult, load_frame, merge_frame, update_rows
+from db.merge import DuplicateKeyError, MergeResult, load_frame, merge_frame, update_rows
 from db.models import FxRate, KpiTarget, OperatingExpense, SalesLine
 from db.partitions import attach, create_detached, has_partition, is_partitioned, source_table
 from db.rollups import refresh_rollups
@@ -81,7 +86,8 @@ class FirstLoad:
     Nothing stored can match them, so there is nothing to compare: each batch is one COPY. On
     Postgres they go into a new table with no index, which `finish` attaches as the source's
     partition (db/partitions.py), or into the partition when it exists but is empty; on
-    SQLite into `sales_line`. A repeated key fails on the primary key either way.
+    SQLite into `sales_line`. A repeated key fails on the primary key either way, raised as
+    `DuplicateKeyError`.
     """
 
     def __init__(self, session: Session, *, source: str) -> None:
@@ -97,14 +103,31 @@ class FirstLoad:
         if frame.is_empty():
             return MergeResult(0, 0, 0)
         rows = _with_run(frame, SALES_COLUMNS, import_run_id)
-        load_frame(self.session, self._target, rows)
+        with _repeats_raise():
+            load_frame(self.session, self._target, rows)
         days = rows.get_column("order_date")
         return MergeResult(rows.height, 0, 0, first_day=days.min(), last_day=days.max())  # type: ignore[arg-type]
 
     def finish(self) -> None:
         """After the last batch: attach the new table, which builds its key and indexes in one pass each."""
         if self._attach:
-            attach(self.session, _sales, self.source)
+            with _repeats_raise():
+                attach(self.session, _sales, self.source)
+
+
+@contextmanager
+def _repeats_raise() -> Iterator[None]:
+    """Turn the primary key's refusal of a repeated (source, external_id) into `DuplicateKeyError`.
+
+    The transaction is then aborted: the caller rolls back (and may start over, rejecting repeats).
+    """
+    try:
+        yield
+    except (IntegrityError, psycopg.errors.UniqueViolation) as exc:
+        cause = exc.orig if isinstance(exc, IntegrityError) else exc
+        if isinstance(cause, psycopg.errors.UniqueViolation) or "UNIQUE constraint failed: sales_line." in str(cause):
+            raise DuplicateKeyError("a new source's lines repeat a key (source, external_id)") from exc
+        raise
 
 
 def store_expenses(session: Session, *, frame: pl.DataFrame, import_run_id: int | None) -> MergeResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -141,17 +142,43 @@ def test_mixed_date_orders_are_refused_naming_both_rows(tmp_path: Path, do_impor
     assert report.status == "refused" and "row 2" in report.message and "row 3" in report.message
 
 
-def test_a_repeated_key_rejects_the_second_row_naming_the_first(tmp_path: Path, backend_engine: Engine) -> None:
+@pytest.mark.parametrize("source", ["s", "new"])
+def test_a_repeated_key_rejects_the_second_row_naming_the_first(
+    tmp_path: Path, backend_engine: Engine, source: str
+) -> None:
+    """Also in a source's first import, which leaves repeats to the key, then reads again to reject them."""
+    from services.settings import Settings
+    from services.sync.imports import run_import
+
+    source = f"new-{uuid.uuid4().hex}" if source == "new" else source  # "new": a partition of its own on Postgres
+    rows = sales_rows(6)
+    rows[5]["external_id"] = "L2"  # in a later batch than its first use
+    file = write_csv(tmp_path / "s.csv", rows)
+    report = run_import(backend_engine, kind="sales", file=file, source=source, settings=Settings(import_batch_rows=3))
+    assert (report.status, report.inserted, report.rejected) == ("succeeded", 5, 1)
+    assert report.rejections[0].row == 7
+    assert report.rejections[0].reason == "external_id 'L2' repeats row 3 (the first is kept)"
+    assert scalar(backend_engine, "SELECT sum(lines) FROM sales_daily") == 5
+    assert scalar(backend_engine, "SELECT count(*) FROM rejected_row") == 1
+    again = run_import(backend_engine, kind="sales", file=file, source=source, settings=Settings(import_batch_rows=3))
+    assert (again.inserted, again.unchanged, again.rejected) == (0, 5, 1)
+
+
+def test_a_strict_first_import_lists_a_repeat_with_the_other_bad_rows(tmp_path: Path, backend_engine: Engine) -> None:
     from services.settings import Settings
     from services.sync.imports import run_import
 
     rows = sales_rows(6)
-    rows[5]["external_id"] = "L2"  # in a later batch than its first use
+    rows[5]["external_id"] = "L2"
+    rows[0]["units"] = "many"
     file = write_csv(tmp_path / "s.csv", rows)
-    report = run_import(backend_engine, kind="sales", file=file, settings=Settings(import_batch_rows=3))
-    assert (report.inserted, report.rejected) == (5, 1)
-    assert report.rejections[0].row == 7
-    assert report.rejections[0].reason == "external_id 'L2' repeats row 3 (the first is kept)"
+    source = f"strict-{uuid.uuid4().hex}"
+    report = run_import(
+        backend_engine, kind="sales", file=file, source=source, strict=True, settings=Settings(import_batch_rows=3)
+    )
+    assert report.status == "refused" and report.rejected == 2
+    assert [(r.row, r.field) for r in report.rejections] == [(2, "units"), (7, "external_id")]
+    assert scalar(backend_engine, "SELECT count(*) FROM sales_line") == 0
 
 
 def test_strict_stores_nothing_and_lists_every_bad_row(

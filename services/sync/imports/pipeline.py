@@ -7,6 +7,7 @@ as failed in a separate transaction (or, after a SIGKILL, by the next import tha
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from db.data_version import bump_data_version, current_data_version
 from db.fx import load_rates
-from db.merge import MergeResult, in_key_order
+from db.merge import DuplicateKeyError, MergeResult, in_key_order
 from db.overlap import one_ahead
 from db.rollups import RollupDelta, refresh_rollups
 from db.store import FirstLoad, has_sales_from, store_expenses, store_fx_rates, store_sales, store_targets
@@ -134,19 +135,27 @@ def run_import(
         report.run_id = run.id or 0
         _hold_run_lock(connection, report.run_id)
         session.commit()
+        attempt = functools.partial(
+            _import,
+            session,
+            report,
+            clock,
+            file=file,
+            mapping=mapping or {},
+            encoding=encoding,
+            sheet=sheet,
+            date_format=date_format,
+            settings=settings,
+            progress=progress,
+        )
         try:
-            _import(
-                session,
-                report,
-                clock,
-                file=file,
-                mapping=mapping or {},
-                encoding=encoding,
-                sheet=sheet,
-                date_format=date_format,
-                settings=settings,
-                progress=progress,
-            )
+            try:
+                attempt(check_repeats=False)
+            except DuplicateKeyError:
+                # A new source's file repeats a key: start over, finding repeats row by row to reject them.
+                session.rollback()
+                log.info("first import repeats a key; reading again to reject the repeats", run_id=report.run_id)
+                attempt(check_repeats=True)
         except ImportRefusedError as exc:
             session.rollback()
             _finish(session, report, clock, status=RunStatus.refused, message=str(exc), held=[])
@@ -187,7 +196,13 @@ def _import(
     date_format: DateFormat | None,
     settings: Settings,
     progress: ProgressCallback | None,
+    check_repeats: bool,
 ) -> None:
+    """One pass over the file. A new source's first pass leaves repeated keys to the primary key
+    (`check_repeats=False`): keeping every key seen costs memory and time that files without
+    repeats, the usual ones, do not need. A repeat then raises `DuplicateKeyError`, and the caller
+    runs the pass again with the repeats found and rejected row by row.
+    """
     plan = _plan(
         file,
         report.kind,
@@ -205,7 +220,8 @@ def _import(
     if report.kind is ImportKind.sales and not has_sales_from(session, source=report.source):
         tally.first_load = FirstLoad(session, source=report.source)
     hold = report.strict or report.dry_run
-    seen = SeenKeys(key=plan.spec.key)
+    # A strict import must list every bad row even when it stores nothing: it finds repeats itself.
+    seen = SeenKeys(key=plan.spec.key) if check_repeats or report.strict or tally.first_load is None else None
     rates = load_rates(session) if report.kind in (ImportKind.sales, ImportKind.expenses) else None
     wanted = sorted(set(plan.columns.columns.values()), key=plan.table.columns.index)
 
@@ -304,9 +320,12 @@ def _plan(
 
 
 def _screen(
-    checked: Split, kind: ImportKind, *, rates: pl.DataFrame | None, seen: SeenKeys, settings: Settings
+    checked: Split, kind: ImportKind, *, rates: pl.DataFrame | None, seen: SeenKeys | None, settings: Settings
 ) -> Split:
-    """Apply the file-wide rules after the field checks: a rate for each line's month, no repeated keys."""
+    """Apply the file-wide rules after the field checks: a rate for each line's month, no repeated keys.
+
+    Without `seen`, repeats are left to the primary key (a new source's first pass).
+    """
     good, problems = checked.good, [checked.problems]
     if rates is not None:
         amounts = (
@@ -323,9 +342,11 @@ def _screen(
         )
         good = converted.good
         problems.append(converted.problems)
-    unique = seen.split(good)
-    problems.append(unique.problems)
-    return Split(good=unique.good, problems=pl.concat(problems).sort("row", maintain_order=True))
+    if seen is not None:
+        unique = seen.split(good)
+        good = unique.good
+        problems.append(unique.problems)
+    return Split(good=good, problems=pl.concat(problems).sort("row", maintain_order=True))
 
 
 def _reject(
