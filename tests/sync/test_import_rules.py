@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -118,6 +119,52 @@ def test_date_order_is_chosen_per_file_and_stated(
     report = do_import("sales", write_csv(tmp_path / "s.csv", rows))
     assert report.date_format == expected
     assert str(scalar(backend_engine, "SELECT min(order_date) FROM sales_line")) == "2025-03-01"
+
+
+@pytest.mark.parametrize("first_batch", ["2025-03-01", "01/03/2025"])
+def test_the_whole_file_decides_the_date_order_not_its_first_batch(
+    first_batch: str, tmp_path: Path, backend_engine: Engine
+) -> None:
+    """The first batch looks ISO (or cannot tell) but a later one is day-first: every slashed date is day-first."""
+    from services.settings import Settings
+    from services.sync.imports import run_import
+
+    rows = sales_rows(6)
+    days = [first_batch, first_batch, first_batch, "25/03/2025", "03/04/2025", "2025-03-02"]
+    for row, day in zip(rows, days, strict=True):
+        row["order_date"] = day
+    file = _json_lines(tmp_path / "s.jsonl", rows)  # JSON lines: batches of exactly 3 rows
+    report = run_import(backend_engine, kind="sales", file=file, settings=Settings(import_batch_rows=3))
+    assert (report.status, report.inserted, report.date_format) == ("succeeded", 6, "day-first (DD/MM/YYYY)")
+    assert str(scalar(backend_engine, "SELECT order_date FROM sales_line WHERE external_id = 'L5'")) == "2025-04-03"
+    assert scalar(backend_engine, "SELECT sum(lines) FROM sales_daily") == 6
+
+
+def test_mixed_orders_in_later_batches_are_refused_naming_the_first_rows(
+    tmp_path: Path, backend_engine: Engine
+) -> None:
+    from services.settings import Settings
+    from services.sync.imports import run_import
+
+    rows = sales_rows(9)
+    days = ["13/02/2025", "01/02/2025", "01/02/2025", "14/02/2025", "01/02/2025", "02/14/2025", "02/13/2025"]
+    for row, day in zip(rows, [*days, "01/02/2025", "01/02/2025"], strict=True):
+        row["order_date"] = day
+    before = snapshot(backend_engine)
+    report = run_import(
+        backend_engine,
+        kind="sales",
+        file=_json_lines(tmp_path / "s.jsonl", rows),
+        settings=Settings(import_batch_rows=3),
+    )
+    assert report.status == "refused"
+    assert "row 1 has '13/02/2025' (day first) and row 6 has '02/14/2025' (month first)" in report.message
+    assert snapshot(backend_engine) == before
+
+
+def _json_lines(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
 
 
 def test_ambiguous_dates_refuse_the_file_with_the_reason(

@@ -98,7 +98,9 @@ class _Plan:
     spec: KindSpec
     columns: ColumnMap
     date_format: DateFormat
-    rows_total: int
+    rows_total: int | None
+    confirm_column: str | None = None
+    """Set when the date order was read off the first batch: the pass confirms it on this column."""
 
 
 def run_import(
@@ -144,18 +146,11 @@ def run_import(
             mapping=mapping or {},
             encoding=encoding,
             sheet=sheet,
-            date_format=date_format,
             settings=settings,
             progress=progress,
         )
         try:
-            try:
-                attempt(check_repeats=False)
-            except DuplicateKeyError:
-                # A new source's file repeats a key: start over, finding repeats row by row to reject them.
-                session.rollback()
-                log.info("first import repeats a key; reading again to reject the repeats", run_id=report.run_id)
-                attempt(check_repeats=True)
+            _attempt_until_settled(session, attempt, date_format=date_format, run_id=report.run_id)
         except ImportRefusedError as exc:
             session.rollback()
             _finish(session, report, clock, status=RunStatus.refused, message=str(exc), held=[])
@@ -182,6 +177,33 @@ def run_import(
         rejected=report.rejected,
     )
     return report
+
+
+def _attempt_until_settled(
+    session: Session, attempt: Callable[..., None], *, date_format: DateFormat | None, run_id: int
+) -> None:
+    """Run `attempt`, and again when a first pass assumed too much: at most three passes.
+
+    A pass may assume that a new source's file repeats no key, and that the date order its first
+    batch shows holds for the whole file. A file that breaks either assumption is read again,
+    everything the pass did rolled back, with repeats found row by row or the whole file's order.
+    """
+    check_repeats, chosen = False, date_format
+    while True:
+        try:
+            attempt(check_repeats=check_repeats, date_format=chosen)
+            return
+        except DuplicateKeyError:
+            if check_repeats:
+                raise
+            check_repeats = True
+            log.info("the file repeats a key; reading it again to reject the repeats", run_id=run_id)
+        except DateOrderChangedError as exc:
+            if chosen is not None:
+                raise
+            chosen = exc.date_format
+            log.info("the file's date order is not its first batch's; reading it again", run_id=run_id)
+        session.rollback()
 
 
 def _import(
@@ -212,6 +234,7 @@ def _import(
         date_format=date_format,
         batch_rows=settings.import_batch_rows,
     )
+    evidence: list[DateEvidence] = []
     report.file_format = plan.table.format.value
     report.encoding = plan.table.encoding
     report.date_format = plan.date_format.description if plan.spec.date_field else ""
@@ -226,6 +249,8 @@ def _import(
     wanted = sorted(set(plan.columns.columns.values()), key=plan.table.columns.index)
 
     def checked(frame: pl.DataFrame) -> Split:
+        if plan.confirm_column is not None:
+            evidence.append(gather_evidence(frame, column=plan.confirm_column, row_column=ROW))
         split = check_batch(
             frame,
             spec=plan.spec,
@@ -256,7 +281,12 @@ def _import(
         if not (report.strict and tally.rejected_rows):
             _store(session, report.kind, tally, frame=screened.good, run_id=report.run_id)
         if progress is not None:
-            progress(ImportProgress(rows_done=tally.rows_read, rows_total=plan.rows_total))
+            total = max(plan.rows_total, tally.rows_read) if plan.rows_total is not None else None
+            progress(ImportProgress(rows_done=tally.rows_read, rows_total=total))
+    if tally.rows_read == 0:
+        raise ImportRefusedError(f"{file.name} has a header but no rows", fix="export the file again with its rows")
+    if plan.confirm_column is not None:
+        _confirm_order(plan, evidence)
     if tally.first_load is not None and not (report.strict and tally.rejected_rows):
         tally.first_load.finish()
     _fill(report, tally)
@@ -300,23 +330,66 @@ def _plan(
     date_format: DateFormat | None,
     batch_rows: int,
 ) -> _Plan:
-    """Open the file, match its columns and settle its date order from a pass over the date column."""
+    """Open the file, match its columns and settle its date order.
+
+    The order is taken from the first batch when it tells (most files: ISO dates, or a day above
+    12 early on), and the pass confirms it (`_confirm_order`); otherwise from a pass over the
+    whole date column first, as it must be before a row is read.
+    """
     table = open_table(file, encoding=encoding, sheet=sheet)
     spec = KINDS[kind]
     columns = resolve_columns(spec, header=table.columns, mapping=mapping)
+    estimate = table.estimated_rows()
     survey_field = spec.date_field if spec.date_field in columns.columns else None
-    survey_column = columns.columns[survey_field] if survey_field else next(iter(columns.columns.values()))
-    evidence, rows = DateEvidence(), 0
-    for frame in table.batches(batch_rows=batch_rows, columns=[survey_column]):
-        rows += frame.height
-        if survey_field:
-            evidence = evidence.add(gather_evidence(frame, column=survey_column, row_column=ROW))
-    if rows == 0:
+    if survey_field is None or date_format is not None:
+        return _Plan(
+            table=table, spec=spec, columns=columns, date_format=date_format or DateFormat.iso, rows_total=estimate
+        )
+    survey_column = columns.columns[survey_field]
+    survey = table.batches(batch_rows=batch_rows, columns=[survey_column])
+    first = next(survey, None)
+    if first is None:
         raise ImportRefusedError(f"{file.name} has a header but no rows", fix="export the file again with its rows")
-    chosen = (
-        choose_format(evidence, field=spec.date_field or "", requested=date_format) if survey_field else DateFormat.iso
-    )
+    evidence = gather_evidence(first, column=survey_column, row_column=ROW)
+    try:
+        chosen = choose_format(evidence, field=survey_field, requested=None)
+    except ImportRefusedError:
+        pass  # the first batch cannot tell: the whole column decides, below
+    else:
+        return _Plan(
+            table=table,
+            spec=spec,
+            columns=columns,
+            date_format=chosen,
+            rows_total=estimate,
+            confirm_column=survey_column,
+        )
+    rows = first.height
+    for frame in survey:
+        rows += frame.height
+        evidence = evidence.add(gather_evidence(frame, column=survey_column, row_column=ROW))
+    chosen = choose_format(evidence, field=survey_field, requested=None)
     return _Plan(table=table, spec=spec, columns=columns, date_format=chosen, rows_total=rows)
+
+
+def _confirm_order(plan: _Plan, evidence: list[DateEvidence]) -> None:
+    """After a pass that took the date order from the first batch: the whole file must agree.
+
+    The whole file's evidence may refuse it (mixed orders: the same refusal a survey gives), or
+    choose another order, and then the file is read again in that order.
+    """
+    whole = functools.reduce(DateEvidence.add, evidence, DateEvidence())
+    order = choose_format(whole, field=plan.spec.date_field or "", requested=None)
+    if order is not plan.date_format:
+        raise DateOrderChangedError(order)
+
+
+class DateOrderChangedError(Exception):
+    """The whole file's date order differs from its first batch's: read it again in `date_format`."""
+
+    def __init__(self, date_format: DateFormat) -> None:
+        super().__init__(f"the file's dates are {date_format.description}")
+        self.date_format = date_format
 
 
 def _screen(

@@ -76,6 +76,19 @@ class TableFile:
             cells = [pl.col(c).cast(pl.String).str.contains(r"\S").fill_null(False) for c in wanted]
             yield frame.filter(pl.any_horizontal(cells)) if cells else frame
 
+    def estimated_rows(self) -> int | None:
+        """About how many rows the file holds, without reading it all (for a progress bar's total)."""
+        if self.format is FileFormat.parquet:
+            return pq.ParquetFile(self.path).metadata.num_rows
+        if self.format is FileFormat.xlsx:
+            return None
+        head = _read_head(self.path)
+        lines = head.count(b"\n") - (self.format is FileFormat.csv)  # not the header
+        if lines <= 0:
+            return None
+        size = self.path.stat().st_size
+        return max(1, round(size * lines / len(head))) if len(head) < size else lines
+
     def _csv_batches(self, batch_rows: int, wanted: list[str]) -> Iterator[pl.DataFrame]:
         ragged: list[str] = []
 
