@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from db.types import AwareDateTime, Money, ScaledDecimal, utcnow
+from db.types import AwareDateTime, Money, ScaledDecimal, identifier, utcnow
 
 ALL_TERRITORIES = "*"
 """The territory value of a target that applies to the whole business."""
@@ -83,8 +83,8 @@ class SalesLine(SQLModel, table=True):
         {"postgresql_partition_by": "LIST (source)"},
     )
 
-    source: str = Field(max_length=200, primary_key=True)
-    external_id: str = Field(max_length=200, primary_key=True)
+    source: str = Field(max_length=200, primary_key=True, sa_type=identifier(200))
+    external_id: str = Field(max_length=200, primary_key=True, sa_type=identifier(200))
     order_id: str = Field(max_length=200)
     order_date: date
     territory: str = Field(max_length=100)

@@ -27,6 +27,10 @@ _INSERT = (
     " units, currency, net_revenue, cogs, net_revenue_rc, cogs_rc) VALUES"
     " (:source, :id, 'SO-1', '2025-03-03', 'UK', 'Online', 'Widget', 'Gadgets', 2, 'GBP', 10, 4, 10, 4)"
 )
+_KEY_COLLATION = (
+    "SELECT collation_name FROM information_schema.columns"
+    " WHERE table_name = 'sales_line' AND column_name = 'external_id'"
+)
 
 
 @pytest.fixture
@@ -143,6 +147,7 @@ def test_0006_moves_each_sources_lines_into_its_partition_and_downgrades_cleanly
             partition_name("it's market"): "FOR VALUES IN ('it''s market')",
         }
         assert scalar(engine, f"SELECT count(*) FROM {partition_name('shop')}") == 2
+        assert scalar(engine, _KEY_COLLATION) == "C"  # keys compare byte by byte
         with engine.connect() as conn:
             assert sorted(conn.execute(text("SELECT source, external_id FROM sales_line")).all()) == sorted(lines)
             with pytest.raises(Exception, match="duplicate key"):
@@ -151,6 +156,7 @@ def test_0006_moves_each_sources_lines_into_its_partition_and_downgrades_cleanly
         downgrade(engine, "0005")
         assert scalar(engine, "SELECT relkind FROM pg_class WHERE relname = 'sales_line'") == "r"
         assert scalar(engine, "SELECT count(*) FROM pg_class WHERE relname LIKE 'sales_line_s_%'") == 0
+        assert scalar(engine, _KEY_COLLATION) is None  # the database's own, as before
         with engine.connect() as conn:
             assert sorted(conn.execute(text("SELECT source, external_id FROM sales_line")).all()) == sorted(lines)
         engine.dispose()

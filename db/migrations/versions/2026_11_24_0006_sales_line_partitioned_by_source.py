@@ -7,8 +7,10 @@ Create Date: 2026-11-24 02:00:00
 Each source's lines move to a partition of their own, named `sales_line_s_` plus the first 16
 hex digits of the MD5 of the source (as `db.partitions.partition_name` names it). A source's
 first import can then load a table with no index and attach it, building its key in one pass.
-The columns, key and indexes users see are unchanged. SQLite has no partitions: nothing to do.
-Downgrade puts the lines back in one plain table. SQL only, so this step never depends on later code.
+The key's columns compare byte by byte (COLLATE "C", `db.types.identifier`), which builds and
+probes the key faster; columns and indexes are otherwise unchanged. SQLite has no partitions and
+compares bytes already: nothing to do. Downgrade puts the lines back in one plain table with the
+database's collation. SQL only, so this step never depends on later code.
 """
 
 from __future__ import annotations
@@ -40,6 +42,13 @@ END $$
 """
 
 
+def _collate(table: str, collation: str) -> None:
+    op.execute(
+        f'ALTER TABLE {table} ALTER COLUMN source TYPE varchar(200) COLLATE "{collation}", '
+        f'ALTER COLUMN external_id TYPE varchar(200) COLLATE "{collation}"'
+    )
+
+
 def _rebuild(*, partitioned: bool) -> None:
     """Move the lines into a new `sales_line`, partitioned by source or plain, with the same key and indexes."""
     if op.get_bind().dialect.name != "postgresql":
@@ -47,8 +56,12 @@ def _rebuild(*, partitioned: bool) -> None:
     op.execute("ALTER TABLE sales_line RENAME TO sales_line_before_0006")
     op.execute("ALTER TABLE sales_line_before_0006 RENAME CONSTRAINT sales_line_pkey TO sales_line_before_0006_pkey")
     op.execute("ALTER INDEX ix_sales_line_order_date RENAME TO ix_sales_line_before_0006_order_date")
+    if partitioned:  # before: a partition key's column cannot change
+        _collate("sales_line_before_0006", "C")
     partitioning = " PARTITION BY LIST (source)" if partitioned else ""
     op.execute(f"CREATE TABLE sales_line (LIKE sales_line_before_0006 INCLUDING DEFAULTS){partitioning}")
+    if not partitioned:
+        _collate("sales_line", "default")
     op.execute("ALTER TABLE sales_line ADD CONSTRAINT sales_line_pkey PRIMARY KEY (source, external_id)")
     if partitioned:
         op.execute(_PARTITION_EACH_SOURCE)
