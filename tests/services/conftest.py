@@ -1,4 +1,4 @@
-"""Real processes the ops tests start, stop and restart: redis-server, a throwaway Postgres cluster, sync."""
+"""Real processes the ops tests start and restart: redis-server, a throwaway Postgres cluster, the sync service."""
 
 from __future__ import annotations
 
