@@ -15,6 +15,7 @@ partition for a source that has none. SQLite has no partitions: these functions 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from sqlalchemy import Column, MetaData, Table, text
 from sqlalchemy.orm import Session
@@ -79,6 +80,20 @@ def attach(session: Session, table: Table, source: str) -> None:
             f"FOR VALUES IN ({_literal(session, source)})"
         )
     )
+
+
+def set_defaults(session: Session, table: Table, values: Mapping[str, str | int | None]) -> None:
+    """Give columns of `table` these defaults (None drops one): a COPY may then leave those columns out."""
+    clauses = ", ".join(
+        f'ALTER COLUMN "{column}" '
+        + (
+            "DROP DEFAULT"
+            if value is None
+            else f"SET DEFAULT {_literal(session, value) if isinstance(value, str) else int(value)}"
+        )
+        for column, value in values.items()
+    )
+    session.execute(text(f'ALTER TABLE "{table.name}" {clauses}'))
 
 
 def source_table(session: Session, table: Table, source: str) -> Table:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.merge import DuplicateKeyError, MergeResult, load_frame, merge_frame, update_rows
 from db.models import FxRate, KpiTarget, OperatingExpense, SalesLine
-from db.partitions import attach, create_detached, has_partition, is_partitioned, source_table
+from db.partitions import attach, create_detached, has_partition, is_partitioned, set_defaults, source_table
 from db.rollups import refresh_rollups
 
 SALES_COLUMNS = (
@@ -90,27 +90,36 @@ class FirstLoad:
     `DuplicateKeyError`.
     """
 
-    def __init__(self, session: Session, *, source: str) -> None:
+    def __init__(self, session: Session, *, source: str, import_run_id: int | None) -> None:
         self.session = session
         self.source = source
+        self.import_run_id = import_run_id
         self._attach = is_partitioned(session, _sales) and not has_partition(session, source)
         self._target = (
             create_detached(session, _sales, source) if self._attach else source_table(session, _sales, source)
         )
+        # Columns every line of the new table shares are its defaults while it loads, not part of
+        # each COPY row: a fifth fewer bytes to write and for Postgres to read.
+        self._constants: dict[str, str | int | None] = (
+            {"source": source, "import_run_id": import_run_id} if self._attach else {}
+        )
+        if self._constants:
+            set_defaults(session, self._target, self._constants)
 
-    def store(self, frame: pl.DataFrame, *, import_run_id: int | None) -> MergeResult:
+    def store(self, frame: pl.DataFrame) -> MergeResult:
         """Copy one batch of the source's lines in; all of them count as inserted."""
         if frame.is_empty():
             return MergeResult(0, 0, 0)
-        rows = _with_run(frame, SALES_COLUMNS, import_run_id)
+        rows = _with_run(frame, SALES_COLUMNS, self.import_run_id)
         with _repeats_raise():
-            load_frame(self.session, self._target, rows)
+            load_frame(self.session, self._target, rows.drop(*self._constants))
         days = rows.get_column("order_date")
         return MergeResult(rows.height, 0, 0, first_day=days.min(), last_day=days.max())  # type: ignore[arg-type]
 
     def finish(self) -> None:
         """After the last batch: attach the new table, which builds its key and indexes in one pass each."""
         if self._attach:
+            set_defaults(self.session, self._target, dict.fromkeys(self._constants))
             with _repeats_raise():
                 attach(self.session, _sales, self.source)
 

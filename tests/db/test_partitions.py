@@ -40,6 +40,10 @@ def engine(pg_database: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _partitions(engine: Engine) -> dict[str, str]:
     """Each partition of sales_line with the source its bound names."""
     with engine.connect() as conn:
@@ -62,6 +66,14 @@ def test_a_new_sources_first_import_gets_a_partition_with_its_key_and_indexes(tm
     name = partition_name(source)
     assert _partitions(engine)[name] == f"FOR VALUES IN ('shop {source[5:11]} ''quoted''')"
     assert scalar(engine, f"SELECT count(*) FROM {name}") == 30
+    # Loaded with source and run as the new table's defaults, which are gone once it is attached.
+    assert scalar(engine, f"SELECT count(DISTINCT (source, import_run_id)) FROM {name}") == 1
+    assert scalar(engine, f"SELECT import_run_id FROM {name} LIMIT 1") == report.run_id
+    assert scalar(engine, f"SELECT count(*) FROM sales_line WHERE source = {_quoted(source)}") == 30
+    defaults = (
+        f"SELECT count(*) FROM information_schema.columns WHERE table_name = '{name}' AND column_default IS NOT NULL"
+    )
+    assert scalar(engine, defaults) == 0
     with engine.connect() as conn:
         indexes = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE tablename = :t"), {"t": name}).scalars()
         definitions = sorted(indexes)
@@ -72,9 +84,7 @@ def test_a_new_sources_first_import_gets_a_partition_with_its_key_and_indexes(tm
         engine, kind="sales", file=write_csv(tmp_path / "b.csv", sales_rows(40)), source=source, settings=Settings()
     )
     assert (again.inserted, again.updated, again.unchanged) == (10, 0, 30)
-    assert (
-        scalar(engine, f"SELECT count(*) FROM sales_line WHERE source = '{source.replace(chr(39), chr(39) * 2)}'") == 40
-    )
+    assert scalar(engine, f"SELECT count(*) FROM sales_line WHERE source = {_quoted(source)}") == 40
 
 
 def test_a_refused_or_dry_run_first_import_leaves_no_partition(tmp_path: Path, engine: Engine) -> None:

@@ -241,7 +241,7 @@ def _import(
     _lock_source(session, report.source, settings)
     tally = _Tally()
     if report.kind is ImportKind.sales and not has_sales_from(session, source=report.source):
-        tally.first_load = FirstLoad(session, source=report.source)
+        tally.first_load = FirstLoad(session, source=report.source, import_run_id=report.run_id)
     hold = report.strict or report.dry_run
     # A strict import must list every bad row even when it stores nothing: it finds repeats itself.
     seen = SeenKeys(key=plan.spec.key) if check_repeats or report.strict or tally.first_load is None else None
@@ -451,7 +451,7 @@ def _store(session: Session, kind: ImportKind, tally: _Tally, *, frame: pl.DataF
         return
     match kind:
         case ImportKind.sales if tally.first_load is not None:
-            result = tally.first_load.store(frame, import_run_id=run_id)
+            result = tally.first_load.store(frame)
         case ImportKind.sales:
             result = store_sales(session, frame=frame, import_run_id=run_id, refresh=False)
 
