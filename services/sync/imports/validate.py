@@ -108,16 +108,11 @@ def check_batch(
     plain = [p.plain | pl.col(_raw(name)).is_null() for name, p in in_file.items() if p.plain is not None]
     if plain:
         is_plain = staged.select(pl.all_horizontal(plain)).to_series()
-        parts = [
-            part.with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=reading_plain))
-            for part, reading_plain in ((staged.filter(is_plain), True), (staged.filter(~is_plain), False))
-            if not part.is_empty()  # the full reading costs milliseconds to plan, even for no rows
-        ]
-        staged = (
-            pl.concat(parts)
-            if parts
-            else staged.with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=False))
-        )
+        parts = [staged.filter(is_plain).with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=True))]
+        irregular = staged.filter(~is_plain)
+        if not irregular.is_empty():  # the full reading costs milliseconds to plan, even for no rows
+            parts.append(irregular.with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=False)))
+        staged = pl.concat(parts)
     else:
         staged = staged.with_columns(_parsed(spec, columns, parsers, reporting_currency, plain=False))
     if spec.kind.value == "sales":
