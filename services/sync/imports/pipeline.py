@@ -284,7 +284,7 @@ def _import(
             total = max(plan.rows_total, tally.rows_read) if plan.rows_total is not None else None
             progress(ImportProgress(rows_done=tally.rows_read, rows_total=total))
     if tally.rows_read == 0:
-        raise ImportRefusedError(f"{file.name} has a header but no rows", fix="export the file again with its rows")
+        raise _no_rows(file)
     if plan.confirm_column is not None:
         _confirm_order(plan, evidence)
     if tally.first_load is not None and not (report.strict and tally.rejected_rows):
@@ -349,7 +349,7 @@ def _plan(
     survey = table.batches(batch_rows=batch_rows, columns=[survey_column])
     first = next(survey, None)
     if first is None:
-        raise ImportRefusedError(f"{file.name} has a header but no rows", fix="export the file again with its rows")
+        raise _no_rows(file)
     evidence = gather_evidence(first, column=survey_column, row_column=ROW)
     try:
         chosen = choose_format(evidence, field=survey_field, requested=None)
@@ -370,6 +370,10 @@ def _plan(
         evidence = evidence.add(gather_evidence(frame, column=survey_column, row_column=ROW))
     chosen = choose_format(evidence, field=survey_field, requested=None)
     return _Plan(table=table, spec=spec, columns=columns, date_format=chosen, rows_total=rows)
+
+
+def _no_rows(file: Path) -> ImportRefusedError:
+    return ImportRefusedError(f"{file.name} has a header but no rows", fix="export the file again with its rows")
 
 
 def _confirm_order(plan: _Plan, evidence: list[DateEvidence]) -> None:
