@@ -84,16 +84,14 @@ def attach(session: Session, table: Table, source: str) -> None:
 
 def set_defaults(session: Session, table: Table, values: Mapping[str, str | int | None]) -> None:
     """Give columns of `table` these defaults (None drops one): a COPY may then leave those columns out."""
-    clauses = ", ".join(
-        f'ALTER COLUMN "{column}" '
-        + (
-            "DROP DEFAULT"
-            if value is None
-            else f"SET DEFAULT {_literal(session, value) if isinstance(value, str) else int(value)}"
-        )
-        for column, value in values.items()
-    )
+    clauses = ", ".join(f'ALTER COLUMN "{column}" {_default(session, value)}' for column, value in values.items())
     session.execute(text(f'ALTER TABLE "{table.name}" {clauses}'))
+
+
+def _default(session: Session, value: str | int | None) -> str:
+    if value is None:
+        return "DROP DEFAULT"
+    return f"SET DEFAULT {_literal(session, value) if isinstance(value, str) else int(value)}"
 
 
 def source_table(session: Session, table: Table, source: str) -> Table:
