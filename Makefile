@@ -1,20 +1,25 @@
-# The two set-up commands of the README. Each creates .venv on first use.
+# The two set-up commands of the README. Each creates .venv on first use and installs from the
+# locks in requirements/ (exact versions with hashes; deploy/lock updates them on purpose).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Only what the locks name, checked against their hashes; Glance itself is built with the locked setuptools.
+PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps
+PIP_GLANCE := $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test lint install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: requirements/app.txt pyproject.toml setup.py | $(BIN)/python
+	$(PIP_LOCKED) -r requirements/app.txt
+	$(PIP_GLANCE)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: requirements/test.txt pyproject.toml setup.py | $(BIN)/python
+	$(PIP_LOCKED) -r requirements/test.txt
+	$(PIP_GLANCE)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
