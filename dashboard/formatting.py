@@ -4,22 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import (
-    format_compact_currency,
-    format_compact_decimal,
-    format_currency,
-    format_decimal,
-    format_percent,
-)
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from db.queries import Unit
 
 DASH = "–"
 DEFAULT_LOCALES = {"en": "en_GB", "vi": "vi_VN"}
+# Glance's own short forms for thousands, millions, billions and trillions, by language. Figures
+# look the same whatever locale data an install brings: Babel 2.19's CLDR turned en_GB's £23.4M
+# into £23.4m overnight. The number itself (separators, sign, where the currency goes) is still
+# the locale's.
+COMPACT_SUFFIXES = {
+    "en": ("K", "M", "B", "T"),
+    "vi": ("\xa0N", "\xa0Tr", "\xa0T", "\xa0NT"),
+}
+_ONE_DECIMAL = Decimal("0.1")
+
+
+def _compact(value: Decimal, language: str) -> tuple[Decimal, str]:
+    """`value` scaled to the largest of thousands, millions, … that keeps it at 1 or more, and its suffix."""
+    suffixes = COMPACT_SUFFIXES.get(language, COMPACT_SUFFIXES["en"])
+    for power in range(len(suffixes), 0, -1):
+        scaled = (value / Decimal(1000) ** power).quantize(_ONE_DECIMAL, rounding=ROUND_HALF_EVEN)
+        if abs(scaled) >= 1:
+            return scaled, suffixes[power - 1]
+    return value, ""
+
+
+def _compact_pattern(suffix: str, *, currency_pattern: str = "#,##0.00") -> str:
+    """A CLDR pattern with one optional decimal and a literal suffix, in the locale's currency pattern."""
+    return currency_pattern.replace("#,##0.00", f"#,##0.#'{suffix}'")
 
 
 def locale_for(language: str, accept_language: str | None) -> Locale:
@@ -47,12 +65,14 @@ class Formatter:
         return DASH if value is None else format_currency(value, self.currency, locale=self.locale)
 
     def money_compact(self, value: Decimal | None) -> str:
-        """Short money such as £23.4M (cards)."""
+        """Short money such as £23.4M (cards); exact below a thousand."""
         if value is None:
             return DASH
         if abs(value) < 1000:
             return self.money(value)
-        return format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
+        scaled, suffix = _compact(value, self.locale.language)
+        pattern = _compact_pattern(suffix, currency_pattern=self.locale.currency_formats["standard"].pattern)
+        return format_currency(scaled, self.currency, format=pattern, locale=self.locale, currency_digits=False)
 
     def count(self, value: int | Decimal | None) -> str:
         """A whole number with thousands separators."""
@@ -64,7 +84,8 @@ class Formatter:
             return DASH
         if abs(value) < 10_000:
             return self.count(value)
-        return format_compact_decimal(value, locale=self.locale, fraction_digits=1)
+        scaled, suffix = _compact(Decimal(value), self.locale.language)
+        return format_decimal(scaled, format=_compact_pattern(suffix), locale=self.locale)
 
     def percent(self, ratio: Decimal | None) -> str:
         """A fraction as a percentage with one decimal (0.4215 is 42.2 %)."""

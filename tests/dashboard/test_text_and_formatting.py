@@ -31,6 +31,35 @@ def test_cards_show_compact_money_and_tables_show_it_exact() -> None:
     assert english.money_compact(Decimal("950.50")) == "£950.50"
 
 
+@pytest.mark.parametrize(
+    ("language", "browser", "value", "expected"),
+    [
+        # Glance's own short forms (dashboard.formatting.COMPACT_SUFFIXES), whatever the installed
+        # locale data says: Babel 2.19's en_GB would write £23.4m, en_US £23.4M.
+        ("en", "en-GB", "23412345.67", "£23.4M"),
+        ("en", "en-US", "23412345.67", "£23.4M"),
+        ("en", "en-GB", "1234.00", "£1.2K"),
+        ("en", "en-GB", "4567890123", "£4.6B"),
+        ("en", "en-GB", "-23412345.67", "-£23.4M"),
+        ("en", "en-GB", "23000000", "£23M"),
+        # 999,960 rounds to 1,000.0 thousand: it is written as a million, never "£1000K".
+        ("en", "en-GB", "999960", "£1M"),
+        ("vi", None, "23412345.67", "23,4\xa0Tr\xa0£"),
+        ("vi", None, "1234.00", "1,2\xa0N\xa0£"),
+    ],
+)
+def test_compact_money_is_written_the_same_whatever_the_locale_data(
+    language: str, browser: str | None, value: str, expected: str
+) -> None:
+    assert fmt(language, browser).money_compact(Decimal(value)) == expected
+
+
+def test_compact_counts_use_the_same_short_forms() -> None:
+    assert fmt("en", "en-GB").count_compact(23_412_345) == "23.4M"
+    assert fmt("en", "en-GB").count_compact(12_345) == "12.3K"
+    assert fmt("vi").count_compact(12_345) == "12,3\xa0N"
+
+
 def test_vietnamese_numbers_and_dates_use_vietnamese_conventions() -> None:
     vietnamese = fmt("vi")
 
