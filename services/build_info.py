@@ -1,18 +1,17 @@
 """Provable versions: the build manifest `BUILD_INFO.json` and the check of running code against it.
 
-`python -m services.build_info write [PATH]` records the version, git revision, build time, Alembic
-head and a SHA-256 digest over the package sources (with one hash per file, so a mismatch names the
-file). A source checkout without a manifest computes the same facts on the fly from git. At startup
-each service checks the modules it imported, and every file the manifest lists, against it.
+Every wheel carries the manifest (written by the build backend, `setup.py`, with
+`services.build_manifest`): version, git revision, build time, Alembic head and a SHA-256 digest
+over the package sources, with one hash per file so a mismatch names the file. A source checkout
+without a manifest computes the same facts on the fly from git. At startup each service checks the
+modules it imported, and every file the manifest lists, against it.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -22,17 +21,19 @@ from types import ModuleType
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from db.migrate import head_revision
-from db.types import utcnow
 from services import __version__
+from services.build_manifest import (
+    MANIFEST_NAME,
+    MANIFEST_PATH,
+    SOURCE_PACKAGES,
+    UNKNOWN_REVISION,
+    build_facts,
+    file_hash,
+)
 
-SOURCE_PACKAGES = ("db", "services", "dashboard")
-SOURCE_SUFFIXES = frozenset({".py", ".mako", ".ini", ".css", ".js", ".svg", ".png", ".html"})
-MANIFEST_NAME = "BUILD_INFO.json"
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 """The directory holding the `db`, `services` and `dashboard` packages (checkout or site-packages)."""
-DEFAULT_MANIFEST = SOURCE_ROOT / "services" / MANIFEST_NAME
-UNKNOWN_REVISION = "unknown"
+DEFAULT_MANIFEST = SOURCE_ROOT / MANIFEST_PATH
 
 
 class BuildOrigin(StrEnum):
@@ -119,74 +120,12 @@ class SourceCheck(BaseModel):
         return f"this server runs code that differs from release {self.release}: {listed}"
 
 
-def hash_file(path: Path) -> str | None:
-    """SHA-256 of a file's bytes, or None when it does not exist."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
-
-
-def source_files(root: Path = SOURCE_ROOT) -> list[str]:
-    """The release's source files as sorted POSIX paths relative to `root` (no caches, no manifest)."""
-    found: list[str] = []
-    for package in SOURCE_PACKAGES:
-        for path in (root / package).rglob("*"):
-            if path.suffix in SOURCE_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
-                found.append(path.relative_to(root).as_posix())
-    return sorted(found)
-
-
-def tree_digest(files: Mapping[str, str]) -> str:
-    """One SHA-256 over the sorted (path, file hash) pairs, so renames change it too."""
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(f"{name}\0{files[name]}\n".encode())
-    return digest.hexdigest()
-
-
-def hash_tree(root: Path = SOURCE_ROOT) -> dict[str, str]:
-    """Per-file SHA-256 of every source file under `root`."""
-    hashes: dict[str, str] = {}
-    for name in source_files(root):
-        file_hash = hash_file(root / name)
-        if file_hash is not None:
-            hashes[name] = file_hash
-    return hashes
-
-
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def git_revision(root: Path, *, digest: str) -> str:
-    """HEAD's commit, marked `-dirty-<digest prefix>` when the package sources have uncommitted changes."""
-    commit = _git(root, "rev-parse", "HEAD")
-    if not commit:
-        return UNKNOWN_REVISION
-    changes = _git(root, "status", "--porcelain", "--", *SOURCE_PACKAGES, f":(exclude)*{MANIFEST_NAME}")
-    return f"{commit}-dirty-{digest[:12]}" if changes else commit
-
-
 def compute_build(
     root: Path = SOURCE_ROOT, *, origin: BuildOrigin = BuildOrigin.CHECKOUT, revision: str | None = None
 ) -> BuildInfo:
     """The build facts of the tree at `root`, computed now (`revision` overrides git, for builds without .git)."""
-    files = hash_tree(root)
-    digest = tree_digest(files)
-    return BuildInfo(
-        version=__version__,
-        revision=revision or git_revision(root, digest=digest),
-        build_time=utcnow(),
-        alembic_head=head_revision(),
-        digest=digest,
-        files=files,
-        origin=origin,
-    )
+    facts = build_facts(root, version=__version__, revision=revision)
+    return BuildInfo.model_validate({**facts, "origin": origin})
 
 
 class ManifestError(RuntimeError):
@@ -203,15 +142,6 @@ def read_manifest(path: Path = DEFAULT_MANIFEST) -> BuildInfo | None:
         return BuildInfo.model_validate_json(text)
     except ValidationError as exc:
         raise ManifestError(f"{path} is not a valid build manifest: {exc.errors()[0]['msg']}") from exc
-
-
-def write_manifest(
-    path: Path = DEFAULT_MANIFEST, *, root: Path = SOURCE_ROOT, revision: str | None = None
-) -> BuildInfo:
-    """Compute the build facts of `root` and write them to `path`."""
-    build = compute_build(root, origin=BuildOrigin.MANIFEST, revision=revision)
-    path.write_text(build.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return build
 
 
 @lru_cache(maxsize=1)
@@ -262,7 +192,7 @@ def verify_sources(
     names = sorted(set(build.files) | set(imported))
     for name in names:
         expected = build.files.get(name)
-        actual = hash_file(root / name)
+        actual = file_hash(root / name)
         module = imported.get(name, "")
         if expected is None:
             problems.append(SourceProblem(path=name, kind=ProblemKind.UNLISTED, module=module))
@@ -285,20 +215,18 @@ def revision_matches(reported: str, expected: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m services.build_info write [PATH] [--revision REV]` writes the manifest; `show` prints the build."""
+    """`python -m services.build_info show|verify`: print this install's build, or check its files against it."""
     parser = argparse.ArgumentParser(prog="python -m services.build_info", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    write = commands.add_parser("write", help="write BUILD_INFO.json (default: inside the services package)")
-    write.add_argument("path", nargs="?", type=Path, default=DEFAULT_MANIFEST)
-    write.add_argument("--revision", help="the git revision, when building without .git (e.g. a Docker context)")
     commands.add_parser("show", help="print the build facts this process would report")
+    commands.add_parser("verify", help="check every file the manifest lists; exit 1 naming any that differs")
     args = parser.parse_args(argv)
-    if args.command == "write":
-        build = write_manifest(args.path, revision=args.revision)
-        print(f"wrote {args.path}: release {build.release}, digest {build.digest[:16]}, {len(build.files)} files")
-    else:
+    if args.command == "show":
         print(current_build().model_dump_json(indent=2, exclude={"files"}))
-    return 0
+        return 0
+    check = verify_sources(modules=[])
+    print(check.describe(), file=sys.stdout if check.ok else sys.stderr)
+    return 0 if check.ok else 1
 
 
 if __name__ == "__main__":

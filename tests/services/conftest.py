@@ -25,6 +25,8 @@ PG_BIN = next(
 )
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+PROJECT_FILES = ("pyproject.toml", "setup.py", "README.md")
+"""Beside the packages, what `pip wheel` needs to build Glance from a copy."""
 
 
 def free_port() -> int:
@@ -211,11 +213,13 @@ class SourceCopy:
 
 @pytest.fixture
 def source_copy(tmp_path: Path) -> SourceCopy:
-    """The db, services and dashboard packages copied to a fresh directory, committed to a new git repo."""
+    """The db, services and dashboard packages and what builds them, copied to a new directory and git repo."""
     root = tmp_path / "release"
     root.mkdir()
     for package in ("db", "services", "dashboard"):
         shutil.copytree(REPO / package, root / package, ignore=shutil.ignore_patterns("__pycache__", "BUILD_INFO.json"))
+    for name in PROJECT_FILES:
+        shutil.copy2(REPO / name, root / name)
     (root / ".gitignore").write_text("__pycache__/\nBUILD_INFO.json\n", encoding="utf-8")
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
     subprocess.run([*git, "init", "-q"], cwd=root, check=True)
@@ -240,6 +244,26 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+
+def _run_ok(command: list[str], *, cwd: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def install_wheel(copy: SourceCopy, destination: Path, **env: str) -> SourceCopy:
+    """Build a wheel from `copy` as a user would (`pip wheel .`) and install it into `destination`.
+
+    The result is run like `copy` (PYTHONPATH pointing at it), but holds only what the wheel holds.
+    """
+    wheels = destination.parent / f"{destination.name}-wheel"
+    pip = [str(VENV_BIN / "python"), "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    build_env = {**os.environ, "PIP_NO_INDEX": "1", **env}
+    build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(wheels), str(copy.root)]
+    _run_ok(build, cwd=copy.root, env=build_env)
+    wheel = next(wheels.glob("glance-*.whl"))
+    _run_ok([*pip, "install", "--no-deps", "--target", str(destination), str(wheel)], cwd=copy.root, env=build_env)
+    return SourceCopy(root=destination)
 
 
 def start_service(

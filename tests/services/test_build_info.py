@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import types
+import zipfile
+from pathlib import Path
 
+from db.migrate import head_revision
+from services import __version__
 from services.build_info import (
     BuildOrigin,
     ProblemKind,
     compute_build,
     read_manifest,
     revision_matches,
-    tree_digest,
     verify_sources,
-    write_manifest,
 )
-from tests.services.conftest import SourceCopy
+from services.build_manifest import hash_tree, migration_head, tree_digest, write_manifest
+from tests.services.conftest import SourceCopy, install_wheel
 
 
 def _head(copy: SourceCopy) -> str:
@@ -26,12 +29,13 @@ def _head(copy: SourceCopy) -> str:
 
 
 def test_the_manifest_records_the_commit_per_file_hashes_and_their_digest(source_copy: SourceCopy) -> None:
-    build = write_manifest(source_copy.root / "services" / "BUILD_INFO.json", root=source_copy.root)
-    stored = json.loads((source_copy.root / "services" / "BUILD_INFO.json").read_text())
+    path = write_manifest(source_copy.root, version=__version__)
+    stored = json.loads(path.read_text())
+    build = read_manifest(path)
+    assert build is not None and path == source_copy.root / "services" / "BUILD_INFO.json"
     assert stored["revision"] == _head(source_copy) and not build.dirty
     assert "services/cache.py" in stored["files"] and not any("__pycache__" in name for name in stored["files"])
     assert stored["digest"] == tree_digest(stored["files"])
-    assert read_manifest(source_copy.root / "services" / "BUILD_INFO.json") == build
     assert build.origin is BuildOrigin.MANIFEST and build.build_time.tzinfo is not None
 
 
@@ -82,3 +86,42 @@ def test_revision_matching_accepts_a_short_sha_and_requires_the_same_dirty_marke
     assert not revision_matches(f"{commit}-dirty-abcdef123456", "c59c8d3")
     assert revision_matches(f"{commit}-dirty-abcdef123456", "c59c8d33-dirty-abcdef")
     assert not revision_matches("unknown", "unknown")
+
+
+def test_the_manifests_schema_head_is_alembics() -> None:
+    # The build backend reads the head without Alembic installed; it must name the same revision.
+    assert migration_head(Path(__file__).resolve().parents[2]) == head_revision()
+
+
+def test_a_wheel_built_from_the_repository_carries_the_manifest_of_exactly_its_files(
+    source_copy: SourceCopy, tmp_path: Path
+) -> None:
+    installed = install_wheel(source_copy, tmp_path / "site")
+    wheel = next((tmp_path / "site-wheel").glob("glance-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        stored = json.loads(archive.read("services/BUILD_INFO.json"))
+    assert stored["revision"] == _head(source_copy) and stored["alembic_head"] == head_revision()
+    assert stored["files"] == hash_tree(installed.root) and stored["digest"] == tree_digest(stored["files"])
+    shown = installed.run("-m", "services.build_info", "show")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["origin"] == "manifest", shown.stderr
+
+
+def test_a_wheel_built_without_git_takes_its_revision_from_the_environment(
+    source_copy: SourceCopy, tmp_path: Path
+) -> None:
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    installed = install_wheel(source_copy, tmp_path / "site", GLANCE_REVISION=revision)
+    stored = json.loads((installed.root / "services" / "BUILD_INFO.json").read_text())
+    assert stored["revision"] == revision
+
+
+def test_an_install_changed_after_the_wheel_was_built_fails_verification_naming_the_file(
+    source_copy: SourceCopy, tmp_path: Path
+) -> None:
+    installed = install_wheel(source_copy, tmp_path / "site")
+    clean = installed.run("-m", "services.build_info", "verify")
+    assert clean.returncode == 0 and "source digest clean" in clean.stdout, clean.stderr
+    with (installed.root / "db" / "queries" / "pnl.py").open("a") as module:
+        module.write("\nOPEX_FUDGE = 0\n")
+    tampered = installed.run("-m", "services.build_info", "verify")
+    assert tampered.returncode == 1 and "db/queries/pnl.py: changed" in tampered.stderr

@@ -13,6 +13,7 @@ from tests.services.conftest import (
     PostgresCluster,
     ServiceProcess,
     SourceCopy,
+    install_wheel,
     start_service,
     start_sync,
 )
@@ -22,12 +23,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def release(source_copy: SourceCopy, tmp_path: Path) -> Iterator[SourceCopy]:
-    """A copy of the source with its manifest written and an embedded database at head."""
-    written = source_copy.run("-m", "services.build_info", "write")
-    assert written.returncode == 0, written.stderr
-    migrated = source_copy.run("-m", "services", "db", "upgrade", GLANCE_DATABASE_URL=_db_url(tmp_path))
+    """Glance installed from a wheel of a committed copy (as on a plain VM), with an embedded database at head."""
+    installed = install_wheel(source_copy, tmp_path / "site-packages")
+    migrated = installed.run("-m", "services", "db", "upgrade", GLANCE_DATABASE_URL=_db_url(tmp_path))
     assert migrated.returncode == 0, migrated.stderr
-    yield source_copy
+    yield installed
 
 
 def _db_url(tmp_path: Path) -> str:
@@ -49,17 +49,19 @@ def _head(copy: SourceCopy) -> str:
 
 
 def test_a_clean_release_is_ready_and_reports_its_revision(
-    release: SourceCopy, tmp_path: Path, services_started: list[ServiceProcess]
+    release: SourceCopy, source_copy: SourceCopy, tmp_path: Path, services_started: list[ServiceProcess]
 ) -> None:
     sync = start_sync(release, database_url=_db_url(tmp_path), log_dir=tmp_path)
     services_started.append(sync)
     ready = httpx.get(f"{sync.base_url}/readyz", timeout=10)
     assert ready.status_code == 200, ready.text
     version = httpx.get(f"{sync.base_url}/version", timeout=10).json()
-    assert version["revision"] == _head(release) and version["origin"] == "manifest"
+    assert version["revision"] == _head(source_copy) and version["origin"] == "manifest"
     assert version["digest_ok"] and version["schema_at_head"] and version["data_version"] == 0
     page = httpx.get(f"{sync.base_url}/metrics", timeout=10).text
-    assert f'revision="{_head(release)}"' in page and 'glance_http_requests_total{method="GET",route="/readyz"' in page
+    assert (
+        f'revision="{_head(source_copy)}"' in page and 'glance_http_requests_total{method="GET",route="/readyz"' in page
+    )
 
 
 def test_a_module_changed_after_the_manifest_fails_readiness_naming_it(
@@ -91,14 +93,14 @@ def test_a_module_missing_from_the_release_fails_readiness_naming_it_without_a_c
 
 
 def test_verify_deploy_passes_only_when_every_service_runs_the_expected_revision(
-    release: SourceCopy, tmp_path: Path, services_started: list[ServiceProcess]
+    release: SourceCopy, source_copy: SourceCopy, tmp_path: Path, services_started: list[ServiceProcess]
 ) -> None:
     sync = start_sync(release, database_url=_db_url(tmp_path), log_dir=tmp_path)
     services_started.append(sync)
     dashboard = start_service(release, "dashboard", probe="/liveness", database_url=_db_url(tmp_path), log_dir=tmp_path)
     services_started.append(dashboard)
     dashboard_version = httpx.get(f"{dashboard.base_url}/version", timeout=10).json()
-    assert dashboard_version["service"] == "dashboard" and dashboard_version["revision"] == _head(release)
+    assert dashboard_version["service"] == "dashboard" and dashboard_version["revision"] == _head(source_copy)
     assert "glance_build_info" in httpx.get(f"{dashboard.base_url}/metrics", timeout=10).text
 
     def verify(revision: str) -> subprocess.CompletedProcess[str]:
@@ -114,12 +116,12 @@ def test_verify_deploy_passes_only_when_every_service_runs_the_expected_revision
             dashboard.base_url,
         )
 
-    good = verify(_head(release)[:12])
+    good = verify(_head(source_copy)[:12])
     assert good.returncode == 0, good.stdout + good.stderr
     assert "deploy verified" in good.stdout
     wrong = verify("0123456789ab")
     assert wrong.returncode == 1
-    assert f"runs revision {_head(release)}, expected 0123456789ab" in wrong.stdout
+    assert f"runs revision {_head(source_copy)}, expected 0123456789ab" in wrong.stdout
     assert "deploy not verified" in wrong.stderr
 
 
