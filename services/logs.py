@@ -20,11 +20,12 @@ class _ProbeFilter(logging.Filter):
         return not any(f" {path} " in record.getMessage() or f'"{path}' in record.getMessage() for path in PROBE_PATHS)
 
 
-def configure_logging(settings: Settings, *, stream: TextIO = sys.stderr) -> None:
+def configure_logging(settings: Settings, *, stream: TextIO = sys.stderr, quiet: bool = False) -> None:
     """Route stdlib and structlog records through one structlog pipeline to `stream`.
 
-    Commands log to stderr so their stdout stays clean for JSON and CSV; the services log to
-    stdout, where container runtimes collect it.
+    Commands log to stderr so their stdout stays clean for JSON and CSV, and pass `quiet` so
+    only warnings and errors reach the terminal beside what they print (`glance --verbose` lifts
+    it); the services log to stdout at `GLANCE_LOG_LEVEL`, where container runtimes collect it.
     """
     use_json = settings.log_format == "json" or (settings.log_format == "auto" and not stream.isatty())
     shared: list[structlog.types.Processor] = [
@@ -55,7 +56,8 @@ def configure_logging(settings: Settings, *, stream: TextIO = sys.stderr) -> Non
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
+    level = logging.getLevelName(settings.log_level.upper())
+    root.setLevel(max(level, logging.WARNING) if quiet else level)
     for noisy in ("bokeh", "tornado.access", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     access = logging.getLogger("uvicorn.access")

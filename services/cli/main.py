@@ -33,8 +33,14 @@ TOP_LEVEL = ("run", "ops")
 
 
 @app.callback()
-def _configure() -> None:
-    configure_logging(get_settings())
+def _configure(
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also show informational logs (Glance's and its libraries') on stderr."
+    ),
+) -> None:
+    # A command prints its own output; logs below warning would only bury it. Serving commands
+    # reconfigure logging for the services (services.cli.run).
+    configure_logging(get_settings(), quiet=not verbose)
 
 
 def _group_asked_for(argv: list[str]) -> str | None:
