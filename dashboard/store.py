@@ -7,7 +7,8 @@ one `_query` function, the single place where caching plugs in) and hands back i
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import panel as pn
@@ -37,11 +38,25 @@ from services.cache import cached_query
 T = TypeVar("T")
 PERIODS = [name.value for name in PeriodName]
 TREND_DAILY_MAX_DAYS = 92
+TREND_CONTEXT_DAYS = 30
+"""A daily trend shows at least this many days, ending on the period's last, so one day has neighbours."""
 _ALL = {"territory": "filter.all_territories", "channel": "filter.all_channels", "category": "filter.all_categories"}
 
 
 class DataUnavailable(RuntimeError):
     """The database did not answer; pages say so and retry instead of showing a traceback."""
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Sales over a window that holds the chosen period: by day, or by month for long periods.
+
+    A short period's window reaches back further (`sales.start` before `period.start`), so the
+    chart has context and shades the period within it.
+    """
+
+    period: Period
+    sales: Breakdown
 
 
 class DataStore(pn.viewable.Viewer):
@@ -131,14 +146,18 @@ class DataStore(pn.viewable.Viewer):
     def sales(self, by: Dimension) -> Breakdown:
         """Sales by one dimension for the period and filters."""
         period = self.current_period()
-        return self._query(
-            queries.sales_breakdown, by=by, start=period.start, end=period.end, filters=self.current_filters()
-        )
+        return self._sales(by, start=period.start, end=period.end)
 
-    def trend(self) -> Breakdown:
-        """Sales by day for periods up to a quarter, by month for longer ones."""
+    def trend(self) -> Trend:
+        """Sales by day for periods up to a quarter (at least the last 30 days), by month for longer ones."""
         period = self.current_period()
-        return self.sales(Dimension.DAY if period.days <= TREND_DAILY_MAX_DAYS else Dimension.MONTH)
+        if period.days > TREND_DAILY_MAX_DAYS:
+            return Trend(period=period, sales=self._sales(Dimension.MONTH, start=period.start, end=period.end))
+        start = min(period.start, period.end - timedelta(days=TREND_CONTEXT_DAYS - 1))
+        return Trend(period=period, sales=self._sales(Dimension.DAY, start=start, end=period.end))
+
+    def _sales(self, by: Dimension, *, start: date, end: date) -> Breakdown:
+        return self._query(queries.sales_breakdown, by=by, start=start, end=end, filters=self.current_filters())
 
     def pnl(self, by: queries.PnlDimension) -> PnlReport:
         """The P&L by territory or month for the period and territory."""

@@ -23,8 +23,8 @@ class GlancePage(Page):
         tr, fmt = self.ctx.tr, self.ctx.fmt
         self.banner = Banner(tr=tr, fmt=fmt)
         self.cards = KpiCards(tr=tr, fmt=fmt)
-        self.trend = Chart(loading_text=tr("state.loading"))
-        self.territories = Chart(loading_text=tr("state.loading"))
+        self.trend = Chart(loading_text=tr("state.loading"), empty_text=tr("chart.no_sales"))
+        self.territories = Chart(loading_text=tr("state.loading"), empty_text=tr("chart.no_sales"))
         self.scorecard: Scorecard | None = None
         self.empty_note = html_pane("", visible=False)
         self.go_imports = pn.widgets.Button(label=tr("state.go_imports"), color="primary", visible=False)
@@ -50,9 +50,9 @@ class GlancePage(Page):
 
     def load_charts(self) -> None:
         tr, fmt, store = self.ctx.tr, self.ctx.fmt, self.ctx.store
-        monthly = store.trend()
+        trend = store.trend()
         by_territory = store.sales(Dimension.TERRITORY)
-        self.trend.show(revenue_trend(monthly.rows, fmt, title=tr("sales.trend")))
+        self.trend.show(revenue_trend(trend, fmt, title=tr("sales.trend")))
         self.territories.show(revenue_bars(by_territory.rows, fmt, title=tr("chart.by_territory")))
 
     def empty(self) -> None:

@@ -30,15 +30,15 @@ class SalesPage(Page):
 
     def build(self) -> list[pn.viewable.Viewable]:
         tr = self.ctx.tr
-        loading = tr("state.loading")
+        loading, empty = tr("state.loading"), tr("chart.no_sales")
         self.territory_rows: list[str] = []
         self.products: Breakdown | None = None
         self.territory_table = Table(
             BREAKDOWN_COLUMNS, tr, self.ctx.fmt, loading_text=loading, on_click=self.pick_territory
         )
-        self.channel_chart = Chart(loading_text=loading)
-        self.category_chart = Chart(loading_text=loading)
-        self.trend_chart = Chart(loading_text=loading)
+        self.channel_chart = Chart(loading_text=loading, empty_text=empty)
+        self.category_chart = Chart(loading_text=loading, empty_text=empty)
+        self.trend_chart = Chart(loading_text=loading, empty_text=empty)
         self.product_table = Table(BREAKDOWN_COLUMNS, tr, self.ctx.fmt, loading_text=loading, page_size=15)
         self.download = pn.widgets.FileDownload(
             callback=self._products_csv, filename="top-products.csv", label=tr("sales.download"), color="default"
@@ -68,7 +68,7 @@ class SalesPage(Page):
         tr, fmt, store = self.ctx.tr, self.ctx.fmt, self.ctx.store
         self.channel_chart.show(revenue_bars(store.sales(Dimension.CHANNEL).rows, fmt, title=tr("sales.by_channel")))
         self.category_chart.show(revenue_bars(store.sales(Dimension.CATEGORY).rows, fmt, title=tr("sales.by_category")))
-        self.trend_chart.show(revenue_trend(store.trend().rows, fmt, title=tr("sales.trend")))
+        self.trend_chart.show(revenue_trend(store.trend(), fmt, title=tr("sales.trend")))
 
     def load_products(self) -> None:
         self.products = self.ctx.store.sales(Dimension.PRODUCT)
