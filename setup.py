@@ -7,6 +7,7 @@ from git, or from GLANCE_REVISION when the tree is built without .git (deploy/bu
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,13 +17,17 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the tree being built, not an installed Glance
 
-from services.build_manifest import write_manifest  # noqa: E402
+from services.build_manifest import SOURCE_PACKAGES, write_manifest  # noqa: E402
 
 
 class BuildPyWithManifest(build_py):
     """`build_py`, then the manifest of what it built."""
 
     def run(self) -> None:
+        if not self.editable_mode:
+            # An in-tree build directory keeps modules deleted since the last build; start it afresh.
+            for package in SOURCE_PACKAGES:
+                shutil.rmtree(Path(self.build_lib) / package, ignore_errors=True)
         super().run()
         if not self.editable_mode:
             write_manifest(

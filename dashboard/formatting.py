@@ -74,6 +74,13 @@ class Formatter:
         pattern = _compact_pattern(suffix, currency_pattern=self.locale.currency_formats["standard"].pattern)
         return format_currency(scaled, self.currency, format=pattern, locale=self.locale, currency_digits=False)
 
+    def money_axis(self, value: Decimal) -> str:
+        """A chart axis label: compact from a thousand up, whole units below (£500, £2.5, £1.2K)."""
+        if abs(value) >= 1000:
+            return self.money_compact(value)
+        pattern = self.locale.currency_formats["standard"].pattern.replace("#,##0.00", "#,##0.##")
+        return format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
+
     def count(self, value: int | Decimal | None) -> str:
         """A whole number with thousands separators."""
         return DASH if value is None else format_decimal(value, format="#,##0", locale=self.locale)

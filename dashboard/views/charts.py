@@ -44,7 +44,7 @@ def money_ticks(values: Sequence[Decimal], fmt: Formatter) -> list[tuple[float, 
     step = _nice_step((high - low) / MONEY_TICKS)
     first = int((low / step).to_integral_value(rounding=ROUND_FLOOR))
     last = int((high / step).to_integral_value(rounding=ROUND_CEILING))
-    return [(float(step * i), fmt.money_compact(step * i)) for i in range(first, last + 1)]
+    return [(float(step * i), fmt.money_axis(step * i)) for i in range(first, last + 1)]
 
 
 def _nice_step(rough: Decimal) -> Decimal:

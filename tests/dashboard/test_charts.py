@@ -82,7 +82,7 @@ def test_a_single_point_has_days_on_its_axis_and_distinct_money_labels_from_zero
     assert fig.x_range.end - fig.x_range.start == pd.Timedelta(days=30)
     assert (fig.y_range.start, fig.y_range.end) == (0, 10_000)
     labels = money_labels(fig, "y")
-    assert labels == ["£0.00", "£2K", "£4K", "£6K", "£8K", "£10K"]
+    assert labels == ["£0", "£2K", "£4K", "£6K", "£8K", "£10K"]
 
 
 def test_the_tooltip_shows_the_exact_figure_and_the_day() -> None:
@@ -127,7 +127,7 @@ def test_a_two_year_period_is_drawn_by_month_with_nothing_shaded(store: DataStor
     assert points(fig)["label"] == ["Dec 2024", "Jan 2025"]
     assert not [r for r in fig.renderers if isinstance(r, BoxAnnotation)]
     assert fig.xaxis[0].formatter.months == "%b %Y"
-    assert money_labels(fig, "y") == ["£0.00", "£500.00", "£1K", "£1.5K", "£2K", "£2.5K"]
+    assert money_labels(fig, "y") == ["£0", "£500", "£1K", "£1.5K", "£2K", "£2.5K"]
 
 
 def test_bars_with_one_category_start_at_zero_with_money_labels() -> None:
@@ -135,7 +135,7 @@ def test_bars_with_one_category_start_at_zero_with_money_labels() -> None:
 
     assert list(fig.y_range.factors) == ["UK"]
     assert (fig.x_range.start, fig.x_range.end) == (0, 1500)
-    assert money_labels(fig, "x") == ["£0.00", "£500.00", "£1K", "£1.5K"]
+    assert money_labels(fig, "x") == ["£0", "£500", "£1K", "£1.5K"]
     assert points(fig)["exact"] == ["£1,234.50"]
 
 

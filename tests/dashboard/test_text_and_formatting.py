@@ -107,3 +107,9 @@ def test_the_vietnamese_banner_says_the_same_as_the_english_one() -> None:
     assert headline(health, Translator("vi")) == (
         "Cần theo dõi: 2 trên 8 KPI chưa đạt mục tiêu: Lợi nhuận gộp (UK), Đơn hàng (ES)"
     )
+
+
+def test_axis_labels_are_whole_units_below_a_thousand_and_compact_above() -> None:
+    english = fmt("en", "en-GB")
+
+    assert [english.money_axis(Decimal(v)) for v in ("0", "2.5", "500", "1500")] == ["£0", "£2.5", "£500", "£1.5K"]
