@@ -26,6 +26,7 @@ from dashboard.pages.sales import SalesPage
 from dashboard.store import DataStore, DataUnavailable
 from dashboard.sync_client import SyncClient
 from dashboard.system import build, cache_degraded, source_check
+from dashboard.template import GlanceTemplate
 from dashboard.text import Translator, choose_language
 from dashboard.views.notices import html_pane, notice_html
 from services import __version__
@@ -201,7 +202,7 @@ class GlanceApp(pn.viewable.Viewer):
             return None
         return html_pane(notice_html(self.tr("state.stale_code", release=check.release), "stale"))
 
-    def template(self) -> pn.template.VanillaTemplate:
+    def template(self) -> GlanceTemplate:
         """The page shell, built once; only `main`'s contents change afterwards.
 
         The plain template rather than the FAST one: FAST's web components are 0.9 MB of JavaScript
@@ -209,7 +210,7 @@ class GlanceApp(pn.viewable.Viewer):
         """
         stale = self.stale_code_banner()
         main = [*([stale] if stale else []), self.notice, self.main, self.footer]
-        return pn.template.VanillaTemplate(
+        return GlanceTemplate(
             title="Glance",
             sidebar=self.sidebar(),
             main=[pn.Column(*main, sizing_mode="stretch_width")],

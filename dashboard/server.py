@@ -6,8 +6,6 @@ from urllib.parse import urlparse
 
 import panel as pn
 import structlog
-from panel.io import resources as panel_resources
-from panel.template import VanillaTemplate
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -17,6 +15,7 @@ from dashboard.endpoints import extra_patterns
 from dashboard.identity import SessionUser, load_user
 from dashboard.login import GlanceAuthProvider
 from dashboard.system import source_check
+from dashboard.template import GlanceTemplate, drop_mathjax
 from dashboard.text import Translator, choose_language
 from dashboard.views.notices import html_pane, notice_html
 from db.engine import get_engine
@@ -27,13 +26,7 @@ from services.settings import Settings, get_settings
 log = structlog.get_logger(__name__)
 RETRY_MS = 5000
 
-# The template pulls Lato from Google Fonts on every page: a third-party request that fails on
-# offline servers and tells Google who uses the dashboard. The system font is used instead.
-VanillaTemplate._resources = {**VanillaTemplate._resources, "css": {}}
-# Panel adds Bokeh's MathJax bundle (1.8 MB of JavaScript that every new tab downloads and parses)
-# to any page with an HTML pane, in case it holds LaTeX. Glance renders no math: its HTML panes
-# keep `disable_math` on and its Markdown holds none.
-panel_resources._panel_use_mathjax = lambda _roots: False
+drop_mathjax()
 
 
 def _unavailable(tr: Translator, text: str) -> pn.viewable.Viewable:
@@ -49,7 +42,7 @@ def _unavailable(tr: Translator, text: str) -> pn.viewable.Viewable:
 
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.state.add_periodic_callback(retry, period=RETRY_MS)
-    return VanillaTemplate(title="Glance", main=[html_pane(notice_html(text, "warn"))], header_background=HEADER_COLOUR)
+    return GlanceTemplate(title="Glance", main=[html_pane(notice_html(text, "warn"))], header_background=HEADER_COLOUR)
 
 
 def create_session() -> pn.viewable.Viewable:
