@@ -98,9 +98,8 @@ class SalesFigures(Margins):
 
     @property
     def aov(self) -> Decimal | None:
-        """Average order value."""
-        value = ratio(self.net_revenue, self.orders)
-        return None if value is None else money(value)
+        """Average order value, rounded once, to the penny."""
+        return money(self.net_revenue / Decimal(self.orders)) if self.orders else None
 
 
 def metric_value(metric: Metric, sales: SalesFigures, opex: Decimal) -> Decimal | None:

@@ -46,9 +46,14 @@ class Period:
         quarter or year; a range of whole months with the same number of months before it;
         any other range with the equal-length range right before it.
         """
-        months = _SHIFT_MONTHS.get(self.name) or self._whole_months()
+        to_date = _SHIFT_MONTHS.get(self.name)
+        if to_date:
+            return Period(_shift_months(self.start, -to_date), _shift_months(self.end, -to_date), self.name)
+        months = self._whole_months()
         if months:
-            return Period(_shift_months(self.start, -months), _shift_months(self.end, -months), self.name)
+            # Whole months end on the last day of the month they land in: March 1-31 before April 1-30.
+            last = month_end(_shift_months(self.end, -months))
+            return Period(_shift_months(self.start, -months), last, self.name)
         end = self.start - timedelta(days=1)
         return Period(end - timedelta(days=self.days - 1), end, self.name)
 
