@@ -192,6 +192,9 @@ class ImportsPage(Page):
                 for name in ("rows_read", "inserted", "updated", "unchanged", "rejected")
             ),
         ]
+        if report.ignored_columns:
+            unused = ", ".join(f"{c.column} ({fmt.count(c.rows)})" for c in report.ignored_columns)
+            facts.append((tr("imports.not_used"), unused))
         rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in facts)
         self.report_pane.object = (
             f'<div class="glance" data-run="{report.run_id}">{notice_html(report.summary(), kind)}'

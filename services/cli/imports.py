@@ -137,6 +137,9 @@ def _print_table(report: ImportReport) -> None:
         stdout.print(f"dates read as {report.date_format}")
     for default in report.defaults_used:
         stdout.print(escape(f"default: {default.field} = {default.value} for {default.rows} rows"))
+    if report.ignored_columns:
+        unused = ", ".join(f"'{c.column}' ({c.rows:,} rows)" for c in report.ignored_columns)
+        stdout.print(escape(f"Not used: {unused}"))
     if report.rejections:
         table = Table("row", "field", "value", "reason", title="rejected rows", title_justify="left")
         for rejection in report.rejections[:50]:

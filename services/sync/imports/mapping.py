@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.sync.imports.errors import ImportRefusedError
 from services.sync.imports.kinds import KindSpec
@@ -14,6 +14,8 @@ class ColumnMap:
     """Which file column holds each canonical field (fields the file lacks are absent)."""
 
     columns: dict[str, str]
+    unused: list[str] = field(default_factory=list)
+    """The file's other columns, in file order: no field reads them."""
 
     def label(self, name: str) -> str:
         """How a rejection names a field: with the file's column when that differs."""
@@ -59,7 +61,8 @@ def resolve_columns(spec: KindSpec, *, header: list[str], mapping: dict[str, str
         if name not in columns and name in by_name:
             columns[name] = by_name[name]
     _require(spec, columns, found)
-    return ColumnMap(columns=columns)
+    used = set(columns.values())
+    return ColumnMap(columns=columns, unused=[c for c in header if c not in used])
 
 
 def _require(spec: KindSpec, columns: dict[str, str], found: str) -> None:

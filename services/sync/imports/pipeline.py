@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,8 +40,16 @@ from services.sync.imports.errors import ImportRefusedError
 from services.sync.imports.fx_refresh import changed_rates, reconvert
 from services.sync.imports.kinds import KINDS, KindSpec
 from services.sync.imports.mapping import ColumnMap, resolve_columns
-from services.sync.imports.read import ROW, TableFile, open_table
-from services.sync.imports.report import DefaultUsed, ImportKind, ImportProgress, ImportReport, Rejection, RunStatus
+from services.sync.imports.read import ROW, TableFile, filled_rows, open_table
+from services.sync.imports.report import (
+    DefaultUsed,
+    IgnoredColumn,
+    ImportKind,
+    ImportProgress,
+    ImportReport,
+    Rejection,
+    RunStatus,
+)
 from services.sync.imports.runs import (
     REPORT_REJECTION_LIMIT,
     RUN_LOCK_NAMESPACE,
@@ -71,6 +80,8 @@ class _Tally:
     problems: int = 0
     held: list[pl.DataFrame] = field(default_factory=list)
     defaults: dict[str, tuple[str, int]] = field(default_factory=dict)
+    filled: Counter[str] = field(default_factory=Counter)
+    """Rows with a value in each column no field reads."""
     first_day: date | None = None
     last_day: date | None = None
     fx_changes: list[pl.DataFrame] = field(default_factory=list)
@@ -267,14 +278,18 @@ def _import(
                 tally.delta.add(good)
         return Split(good=good, problems=screened.problems)
 
-    batches = plan.table.batches(batch_rows=settings.import_batch_rows, columns=wanted)
+    unused = plan.columns.unused
+    batches = plan.table.batches(batch_rows=settings.import_batch_rows, columns=wanted, counted=unused)
     # Each batch is read and checked in a thread while the one before is stored (the database's
     # COPY), so a large import takes about the longer of the two, not their sum; the rollup
     # delta settles there too, during the last COPY.
     settle = tally.delta.settle if tally.first_load is not None else None
-    read = one_ahead(batches, lambda frame: (frame, checked(frame)), finish=settle, name="import-read")
-    for frame, screened in read:
+    read = one_ahead(
+        batches, lambda frame: (frame, checked(frame), filled_rows(frame, unused)), finish=settle, name="import-read"
+    )
+    for frame, screened, filled in read:
         tally.rows_read += frame.height
+        tally.filled.update(filled)
         tally.add_defaults(count_defaults(screened.good, plan.spec, settings.reporting_currency))
         if not screened.problems.is_empty():
             _reject(session, report, tally, problems=screened.problems, frame=frame, file_columns=wanted, hold=hold)
@@ -289,7 +304,7 @@ def _import(
         _confirm_order(plan, evidence)
     if tally.first_load is not None and not (report.strict and tally.rejected_rows):
         tally.first_load.finish()
-    _fill(report, tally)
+    _fill(report, tally, unused=unused)
     if report.strict and tally.rejected_rows:
         session.rollback()
         message = f"strict import refused: {tally.rejected_rows} of {tally.rows_read} rows are bad; nothing was stored"
@@ -471,13 +486,14 @@ def _store(session: Session, kind: ImportKind, tally: _Tally, *, frame: pl.DataF
     tally.add_merge(result)
 
 
-def _fill(report: ImportReport, tally: _Tally) -> None:
+def _fill(report: ImportReport, tally: _Tally, *, unused: list[str]) -> None:
     report.rows_read = tally.rows_read
     report.inserted, report.updated, report.unchanged = tally.inserted, tally.updated, tally.unchanged
     report.rejected = tally.rejected_rows
     report.rejections = tally.rejections
     report.rejections_truncated = tally.problems > len(tally.rejections)
     report.defaults_used = [DefaultUsed(field=k, value=v, rows=n) for k, (v, n) in tally.defaults.items()]
+    report.ignored_columns = [IgnoredColumn(column=c, rows=tally.filled[c]) for c in unused]
 
 
 def _finish(

@@ -2,7 +2,8 @@
 
 Every batch is a polars frame of strings plus `ROW`, the row number a person sees (in CSV and
 XLSX the header is row 1; in JSON lines it is the line number; in Parquet the record number).
-Batches keep memory flat however large the file is.
+Batches keep memory flat however large the file is. A JSON-lines file's columns are the keys of
+all its lines, collected by a first pass, so a key that first appears on the last line is read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +27,7 @@ import pyarrow.parquet as pq
 
 from services.sync.imports.errors import ImportRefusedError
 from services.sync.imports.guards import (
+    MAX_JSON_DEPTH,
     check_columns,
     check_field_sizes,
     check_json_depth,
@@ -35,6 +37,9 @@ from services.sync.imports.guards import (
 
 ROW = "__row"
 _SAMPLE_BYTES = 256 * 1024
+_KEY_BLOCK_BYTES = 8 << 20  # JSON lines read at a time to collect their keys
+_NOT_OPENING = bytes(sorted(set(range(256)) - set(b"{[\n")))
+_MAYBE_TOO_DEEP = re.compile(rb"[^\n]{%d}" % (MAX_JSON_DEPTH + 1))
 _DELIMITERS = (",", ";", "\t", "|")
 _CSV_BLOCK_BYTES = 1 << 20  # a row may not be longer; larger blocks only raise the peak memory of a read
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -61,8 +66,14 @@ class TableFile:
     sheet: str = ""
     _sheet_index: int = field(default=0, repr=False)
 
-    def batches(self, *, batch_rows: int, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
-        """The rows in batches of about `batch_rows`, as text, with `ROW`; fully blank rows skipped."""
+    def batches(
+        self, *, batch_rows: int, columns: list[str] | None = None, counted: Sequence[str] = ()
+    ) -> Iterator[pl.DataFrame]:
+        """The rows in batches of about `batch_rows`, as text, with `ROW`; rows blank in all `columns` skipped.
+
+        The `counted` columns (others than `columns`) come along as the file holds them, for
+        `filled_rows` only: they keep no row that is otherwise blank, and no limit applies to them.
+        """
         wanted = columns if columns is not None else self.columns
         reader = {
             FileFormat.csv: self._csv_batches,
@@ -70,10 +81,10 @@ class TableFile:
             FileFormat.parquet: self._parquet_batches,
             FileFormat.jsonl: self._jsonl_batches,
         }[self.format]
-        for frame in reader(batch_rows, wanted):
+        for frame in reader(batch_rows, [*wanted, *counted]):
+            frame = frame.with_columns(pl.col(c).cast(pl.String) for c in wanted)
             check_field_sizes(frame, columns=wanted, row_column=ROW)
-            # A regex stops at the first character that is not white space: far cheaper than trimming every cell.
-            cells = [pl.col(c).cast(pl.String).str.contains(r"\S").fill_null(False) for c in wanted]
+            cells = [_filled(c, pl.String()) for c in wanted]
             yield frame.filter(pl.any_horizontal(cells)) if cells else frame
 
     def estimated_rows(self) -> int | None:
@@ -150,7 +161,6 @@ class TableFile:
         first_row = 1
         for record_batch in pq.ParquetFile(self.path).iter_batches(batch_size=batch_rows, columns=wanted):
             frame = pl.from_arrow(record_batch)
-            frame = frame.with_columns(pl.col(c).cast(pl.String) for c in frame.columns)
             yield _numbered(frame, first_row)
             first_row += frame.height
 
@@ -162,7 +172,6 @@ class TableFile:
                 numbers, lines = [], []
                 for raw in handle:
                     line_number += 1
-                    check_json_depth(raw, number=line_number)
                     if raw.strip():
                         numbers.append(line_number)
                         lines.append(raw if raw.endswith(b"\n") else raw + b"\n")
@@ -170,25 +179,59 @@ class TableFile:
                         break
                 if not lines:
                     return
+                block = b"".join(lines)
+                _check_depths(block, lines=lines, numbers=numbers)
                 try:
-                    frame = pl.read_ndjson(io.BytesIO(b"".join(lines)), schema=schema)
+                    frame = pl.read_ndjson(io.BytesIO(block), schema=schema)
                 except pl.exceptions.ComputeError as exc:
                     raise _bad_json_line(numbers, lines) from exc
                 yield frame.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64)).select(ROW, *wanted)
+
+
+def filled_rows(frame: pl.DataFrame, columns: Sequence[str]) -> dict[str, int]:
+    """How many rows of `frame` hold a value that is not blank in each of `columns`."""
+    counts = frame.select(_filled(c, frame.schema[c]).sum() for c in columns)
+    return {c: int(counts.get_column(c)[0]) for c in columns} if columns else {}
+
+
+def _filled(column: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String:
+        # A regex stops at the first character that is not white space: far cheaper than trimming every cell.
+        return pl.col(column).str.contains(r"\S").fill_null(False)
+    return pl.col(column).is_not_null()  # a Parquet number, date or list in a column left as the file holds it
 
 
 def _numbered(frame: pl.DataFrame, first_row: int) -> pl.DataFrame:
     return frame.with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
+def _check_depths(block: bytes, *, lines: list[bytes], numbers: Iterable[int]) -> None:
+    """`check_json_depth` for every line of `block` (`lines` joined), line by line only if one may be too deep."""
+    # With only opening brackets and line breaks left, a line can be too deep only if it keeps more
+    # than MAX_JSON_DEPTH characters: one C-level pass instead of a Python call per line, as a rule.
+    if _MAYBE_TOO_DEEP.search(block.translate(None, _NOT_OPENING)):
+        for number, line in zip(numbers, lines, strict=True):
+            check_json_depth(line, number=number)
+
+
 def _bad_json_line(numbers: list[int], lines: list[bytes]) -> ImportRefusedError:
     for number, line in zip(numbers, lines, strict=True):
         try:
-            if not isinstance(json.loads(line), dict):
-                return ImportRefusedError(f"line {number} is not a JSON object", fix="write one {...} object per line")
-        except ValueError as exc:
-            return ImportRefusedError(f"line {number} is not valid JSON ({exc})", fix="correct or remove that line")
+            _json_object(line, number=number)
+        except ImportRefusedError as refusal:
+            return refusal
     return ImportRefusedError("the file is not valid JSON lines", fix="write one {...} object per line")
+
+
+def _json_object(line: bytes, *, number: int) -> dict[str, object]:
+    """One line read as a JSON object, or the refusal that names it."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise ImportRefusedError(f"line {number} is not valid JSON ({exc})", fix="correct or remove that line") from exc
+    if not isinstance(record, dict):
+        raise ImportRefusedError(f"line {number} is not a JSON object", fix="write one {...} object per line")
+    return record
 
 
 def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> TableFile:
@@ -208,7 +251,7 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
     text_encoding = _text_encoding(path, head, encoding)
     sample = _decode_sample(head, text_encoding)
     if sample.lstrip().startswith("{"):
-        return _checked(_open_jsonl(path, sample))
+        return _checked(_open_jsonl(path))
     return _checked(_open_csv(path, sample, text_encoding))
 
 
@@ -347,17 +390,34 @@ def _open_parquet(path: Path) -> TableFile:
     return TableFile(path=path, format=FileFormat.parquet, columns=list(schema.names))
 
 
-def _open_jsonl(path: Path, sample: str) -> TableFile:
+def _open_jsonl(path: Path) -> TableFile:
+    """Every key of every line, in the order keys first appear: a key may first appear on any line."""
     columns: dict[str, None] = {}
-    for number, line in enumerate(sample.splitlines()[:1000], start=1):
-        if not line.strip():
-            continue
-        check_json_depth(line.encode(), number=number)
-        try:
-            record = json.loads(line)
-        except ValueError:
-            break  # a cut-off last line, or a bad one the batch reader will name
-        if not isinstance(record, dict):
-            raise ImportRefusedError(f"line {number} is not a JSON object", fix="write one {...} object per line")
-        columns.update(dict.fromkeys(record))
+    first = 1
+    with path.open("rb") as handle:
+        while lines := handle.readlines(_KEY_BLOCK_BYTES):
+            columns.update(dict.fromkeys(_block_keys(lines, first=first)))
+            check_columns(list(columns), name=path.name)  # at the block that passes the limit, not the end
+            first += len(lines)
     return TableFile(path=path, format=FileFormat.jsonl, columns=list(columns), encoding="utf-8")
+
+
+def _block_keys(lines: list[bytes], *, first: int) -> list[str]:
+    """The keys of a block of lines (the first is line `first`), in the order they first appear."""
+    block = b"".join(lines)
+    _check_depths(block, lines=lines, numbers=range(first, first + len(lines)))
+    try:
+        # Polars reads a block's keys (inferring types nobody uses) with a third of the CPU of json.loads.
+        return pl.scan_ndjson(io.BytesIO(block), infer_schema_length=None).collect_schema().names()
+    except pl.exceptions.PolarsError:
+        # A bad line, or a key holding an object on some lines and a list on others: read line by line.
+        return _keys_line_by_line(lines, first=first)
+
+
+def _keys_line_by_line(lines: list[bytes], *, first: int) -> list[str]:
+    """`_block_keys` the slow way, naming the first line that is not a JSON object."""
+    keys: dict[str, None] = {}
+    for number, line in enumerate(lines, start=first):
+        if line.strip():
+            keys.update(dict.fromkeys(_json_object(line, number=number)))
+    return list(keys)

@@ -43,6 +43,13 @@ class DefaultUsed(BaseModel):
     rows: int = Field(description="how many rows took the default")
 
 
+class IgnoredColumn(BaseModel):
+    """A column of the file that no field reads: neither a field's name nor mapped to one."""
+
+    column: str
+    rows: int = Field(description="how many rows hold a value in it (blank cells not counted)")
+
+
 class ImportReport(BaseModel):
     """The outcome of one import run."""
 
@@ -62,6 +69,7 @@ class ImportReport(BaseModel):
     rejections: list[Rejection] = Field(default_factory=list)
     rejections_truncated: bool = Field(default=False, description="more rejections are in rejected.csv")
     defaults_used: list[DefaultUsed] = Field(default_factory=list)
+    ignored_columns: list[IgnoredColumn] = Field(default_factory=list)
     date_format: str = ""
     file_format: str = ""
     encoding: str = ""

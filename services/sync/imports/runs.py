@@ -27,6 +27,7 @@ _DETAIL_KEYS = (
     "dry_run",
     "strict",
     "defaults_used",
+    "ignored_columns",
     "date_format",
     "file_format",
     "encoding",
