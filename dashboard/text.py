@@ -83,6 +83,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "card.no_target": {"en": "No target", "vi": "Chưa có mục tiêu"},
     "card.change": {"en": "{change} vs prior period", "vi": "{change} so với kỳ trước"},
     "card.no_prior": {"en": "No prior period data", "vi": "Chưa có dữ liệu kỳ trước"},
+    "coverage.months": {
+        "en": "target covers {covered} of {total} months",
+        "vi": "mục tiêu áp dụng cho {covered}/{total} tháng",
+    },
+    "coverage.territories": {
+        "en": "target covers {covered} of {total} territories",
+        "vi": "mục tiêu áp dụng cho {covered}/{total} khu vực",
+    },
+    "coverage.both": {
+        "en": "target covers {months} of {months_total} months and {territories} of {territories_total} territories",
+        "vi": "mục tiêu áp dụng cho {months}/{months_total} tháng và {territories}/{territories_total} khu vực",
+    },
+    "coverage.none": {"en": "no target set for this period", "vi": "chưa đặt mục tiêu cho kỳ này"},
+    "coverage.none_territory": {
+        "en": "no {metric} target for {territory}",
+        "vi": "chưa có mục tiêu {metric} cho {territory}",
+    },
     # Columns
     "col.key": {"en": "Name", "vi": "Tên"},
     "col.territory": {"en": "Territory", "vi": "Khu vực"},
@@ -103,6 +120,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "col.variance": {"en": "Variance", "vi": "Chênh lệch"},
     "col.variance_pct": {"en": "Variance %", "vi": "Chênh lệch %"},
     "col.verdict": {"en": "Verdict", "vi": "Đánh giá"},
+    "col.coverage": {"en": "Coverage", "vi": "Phạm vi"},
     "col.amount": {"en": "Amount", "vi": "Số tiền"},
     "col.row": {"en": "Row", "vi": "Dòng"},
     "col.field": {"en": "Field", "vi": "Trường"},
@@ -124,6 +142,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "budget.unfavourable": {"en": "✖ unfavourable", "vi": "✖ bất lợi"},
     "budget.on": {"en": "= On budget", "vi": "= Đúng ngân sách"},
     "budget.none": {"en": "No budget covers this period.", "vi": "Chưa có ngân sách cho kỳ này."},
+    "budget.no_budget": {"en": "No budget", "vi": "Chưa có ngân sách"},
     # Sales and P&L
     "sales.by_territory": {
         "en": "Revenue by territory (click a row to filter)",

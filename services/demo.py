@@ -4,6 +4,8 @@ Everything is drawn from one seed with numpy, month by month, so memory stays fl
 tens of thousands of lines up to millions. Lines are priced in each territory's currency and
 converted with monthly FX rates, like real multi-currency data. Targets are last year's
 actuals plus a growth goal (the first year: actuals with noise), so some KPIs miss target.
+Expenses and targets are whole-month amounts, the month in progress included: it is sized to
+what the whole month is expected to sell, not to the days generated so far.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from db.data_version import bump_data_version
-from db.dates import months_between
+from db.dates import month_end, months_between
 from db.fx import MONEY, RATE, to_reporting
 from db.models import ALL_TERRITORIES, ImportRun
 from db.store import store_expenses, store_fx_rates, store_sales, store_targets
@@ -196,6 +198,42 @@ def _monthly_actuals(batch: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def whole_month_actuals(plan: DemoPlan, actuals: pl.DataFrame) -> pl.DataFrame:
+    """Monthly actuals with the month in progress replaced by what the whole month is expected to sell.
+
+    Expenses and targets are amounts for a whole month, so they are sized to the whole month,
+    not to the days generated so far. A territory's expected month is what it sold per unit of
+    the generator's day weight over all generated days, times the whole month's weight.
+    """
+    # Sorted, because expenses and targets draw their noise row by row and group_by order varies between runs.
+    if plan.end == month_end(plan.end):
+        return actuals.sort("month", "territory")
+    current = plan.end.replace(day=1)
+    generated = [plan.first_day + timedelta(days=i) for i in range((plan.end - plan.first_day).days + 1)]
+    month = [current + timedelta(days=i) for i in range(month_end(current).day)]
+    scale = {
+        name: float(
+            _day_weights(month, plan.first_day, growth).sum() / _day_weights(generated, plan.first_day, growth).sum()
+        )
+        for name, _, _, growth in TERRITORIES
+    }
+    sums = ("net_revenue", "cogs", "units", "orders")
+    expected = (
+        actuals.group_by("territory")
+        .agg(pl.col(*sums).sum())
+        .with_columns(pl.col("territory").replace_strict(scale, return_dtype=pl.Float64).alias("scale"))
+        .select(
+            pl.lit(current).alias("month"),
+            "territory",
+            *(
+                (pl.col(name).cast(pl.Float64) * pl.col("scale")).round(2 if dtype.is_decimal() else 0).cast(dtype)
+                for name, dtype in actuals.select(sums).schema.items()
+            ),
+        )
+    )
+    return pl.concat([actuals.filter(pl.col("month") != current), expected]).sort("month", "territory")
+
+
 def expenses(plan: DemoPlan, actuals: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
     """Monthly expenses by territory and category, sized to revenue, in local currency."""
     rng = np.random.default_rng(plan.seed + 2)
@@ -241,7 +279,7 @@ def targets(plan: DemoPlan, actuals: pl.DataFrame, opex: pl.DataFrame) -> pl.Dat
         .with_columns(pl.lit(ALL_TERRITORIES).alias("territory"))
     )
     per_category = pl.concat([per_category, categories_whole.select(per_category.columns)])
-    facts = pl.concat([base, whole.select(base.columns)])
+    facts = pl.concat([base, whole.select(base.columns)]).sort("month", "territory")
     lookup = {
         (m, t): row
         for m, t, *row in facts.select(
@@ -253,21 +291,19 @@ def targets(plan: DemoPlan, actuals: pl.DataFrame, opex: pl.DataFrame) -> pl.Dat
     for (month, territory), (revenue, cogs, units, orders, opex_total) in lookup.items():
         last_year = lookup.get((month.replace(year=month.year - 1), territory))
         if last_year is not None:
-            factor, full = Decimal(str(TARGET_GROWTH)), Decimal(1)
+            factor = Decimal(str(TARGET_GROWTH))
             revenue, cogs, units, orders, opex_total = last_year
-        elif month == plan.end.replace(day=1):
-            continue
         else:
-            factor, full = Decimal(f"{rng.uniform(0.97, 1.05):.3f}"), Decimal(1)
-        revenue_t = revenue * factor * full
-        margin_t = (revenue - cogs) * factor * full
-        opex_t = opex_total * Decimal("1.03") * full
-        orders_t = Decimal(orders) * factor * full
+            factor = Decimal(f"{rng.uniform(0.97, 1.05):.3f}")
+        revenue_t = revenue * factor
+        margin_t = (revenue - cogs) * factor
+        opex_t = opex_total * Decimal("1.03")
+        orders_t = Decimal(orders) * factor
         metrics = {
             "net_revenue": revenue_t,
             "gross_margin": margin_t,
             "gross_margin_pct": (revenue - cogs) / revenue if revenue else None,
-            "units": Decimal(units) * factor * full,
+            "units": Decimal(units) * factor,
             "orders": orders_t,
             "aov": revenue_t / orders_t if orders_t else None,
             "opex": opex_t,
@@ -277,7 +313,7 @@ def targets(plan: DemoPlan, actuals: pl.DataFrame, opex: pl.DataFrame) -> pl.Dat
             amount = cat_lookup.get((month.replace(year=month.year - 1), territory, category)) if last_year else None
             amount = amount if amount is not None else cat_lookup.get((month, territory, category))
             if amount is not None:
-                metrics[f"opex:{category}"] = amount * Decimal("1.03") * full
+                metrics[f"opex:{category}"] = amount * Decimal("1.03")
         rows += [
             (month, territory, name, value.quantize(Decimal("0.0001")), DEMO_SOURCE)
             for name, value in metrics.items()
@@ -322,7 +358,7 @@ def seed_demo(session: Session, *, plan: DemoPlan) -> SeedResult:
     for batch in sales_batches(plan, rates):
         lines += store_sales(session, frame=batch, import_run_id=run.id).inserted
         actuals.append(_monthly_actuals(batch))
-    monthly = pl.concat(actuals)
+    monthly = whole_month_actuals(plan, pl.concat(actuals))
     opex = expenses(plan, monthly, rates)
     store_expenses(session, frame=opex, import_run_id=run.id)
     goal = targets(plan, monthly, opex)

@@ -9,6 +9,7 @@ import panel as pn
 
 from dashboard.pages.base import Page, Step
 from dashboard.text import Translator
+from dashboard.views.cards import coverage_text
 from dashboard.views.notices import html_pane, notice_html
 from dashboard.views.tables import Column, Table
 from db.queries import BudgetLine, PnlDimension, PnlReport
@@ -28,6 +29,7 @@ BUDGET_COLUMNS = (
     Column("variance", "money"),
     Column("variance_pct", "percent"),
     Column("verdict", "text"),
+    Column("coverage", "text"),
 )
 
 
@@ -37,21 +39,15 @@ class BudgetRow:
 
     line: str
     actual: Decimal
-    budget: Decimal
-    variance: Decimal
+    budget: Decimal | None
+    variance: Decimal | None
     variance_pct: Decimal | None
     verdict: str
+    coverage: str
 
 
 def budget_row(line: BudgetLine, tr: Translator) -> BudgetRow:
-    """Mark over- and under-spend with an arrow and a word, and whether it helps profit."""
-    if line.variance > 0:
-        side = tr("budget.over")
-    elif line.variance < 0:
-        side = tr("budget.under")
-    else:
-        side = tr("budget.on")
-    effect = tr("budget.favourable") if line.favourable else tr("budget.unfavourable")
+    """Mark over- and under-spend with an arrow and a word, and whether it helps profit; say what the budget covers."""
     label = tr(f"metric.{line.line}") if not line.line.startswith("opex:") else line.label
     return BudgetRow(
         line=label,
@@ -59,8 +55,22 @@ def budget_row(line: BudgetLine, tr: Translator) -> BudgetRow:
         budget=line.budget,
         variance=line.variance,
         variance_pct=line.variance_pct,
-        verdict=f"{side} · {effect}" if line.variance else side,
+        verdict=_verdict(line, tr),
+        coverage=coverage_text(line.coverage, label, tr),
     )
+
+
+def _verdict(line: BudgetLine, tr: Translator) -> str:
+    if line.variance is None:
+        return tr("budget.no_budget")
+    if line.variance > 0:
+        side = tr("budget.over")
+    elif line.variance < 0:
+        side = tr("budget.under")
+    else:
+        side = tr("budget.on")
+    effect = tr("budget.favourable") if line.favourable else tr("budget.unfavourable")
+    return f"{side} · {effect}" if line.variance else side
 
 
 class PnlPage(Page):
@@ -109,7 +119,7 @@ class PnlPage(Page):
         self.opex_table.fill(self.ctx.store.opex())
         lines = self.ctx.store.budget()
         self.budget_note.object = notice_html(tr("budget.none"))
-        self.budget_note.visible = not lines
+        self.budget_note.visible = all(line.budget is None for line in lines)
         self.budget_table.fill([budget_row(line, tr) for line in lines])
 
     def empty(self) -> None:

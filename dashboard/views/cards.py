@@ -10,7 +10,7 @@ from dashboard.formatting import Formatter
 from dashboard.text import Translator
 from dashboard.views.banner import ICONS
 from dashboard.views.notices import html_pane, skeleton_html
-from db.queries import KpiCard, SparkPoint
+from db.queries import KpiCard, SparkPoint, TargetCoverage
 
 SPARK_W, SPARK_H = 200, 32
 
@@ -32,22 +32,51 @@ def sparkline_svg(points: tuple[SparkPoint, ...]) -> str:
     )
 
 
+def coverage_text(coverage: TargetCoverage | None, metric_label: str, tr: Translator) -> str:
+    """Why there is no target, or how much of the period a partial target covers; empty when it covers it all."""
+    if coverage is None or coverage.complete:
+        return ""
+    if not coverage.months_covered:
+        if coverage.territory is None:
+            return tr("coverage.none")
+        return tr("coverage.none_territory", metric=metric_label, territory=coverage.territory)
+    months = coverage.months_covered < coverage.months_total
+    territories = coverage.territories_covered < coverage.territories_total
+    if months and territories:
+        return tr(
+            "coverage.both",
+            months=coverage.months_covered,
+            months_total=coverage.months_total,
+            territories=coverage.territories_covered,
+            territories_total=coverage.territories_total,
+        )
+    if months:
+        return tr("coverage.months", covered=coverage.months_covered, total=coverage.months_total)
+    return tr("coverage.territories", covered=coverage.territories_covered, total=coverage.territories_total)
+
+
 def card_html(card: KpiCard, tr: Translator, fmt: Formatter) -> str:
     """One card's markup; `data-metric` lets tests and people find a KPI by name."""
     status = card.status.value
-    target = (
-        tr("card.target", value=fmt.metric(card.unit, card.target)) if card.target is not None else tr("card.no_target")
-    )
+    label = tr(f"metric.{card.metric.value}")
+    coverage = coverage_text(card.coverage, label, tr)
+    if card.target is None:
+        # The status line already says "No target": the line under it says why, once.
+        target, coverage = (coverage[:1].upper() + coverage[1:]) if coverage else tr("card.no_target"), ""
+    else:
+        target = tr("card.target", value=fmt.metric(card.unit, card.target))
     change = (
         tr("card.change", change=fmt.change(card.change_pct)) if card.change_pct is not None else tr("card.no_prior")
     )
     return (
         f'<div class="card {status}" data-metric="{card.metric.value}">'
-        f'<div class="label">{html.escape(tr(f"metric.{card.metric.value}"))}</div>'
+        f'<div class="label">{html.escape(label)}</div>'
         f'<div class="value" title="{html.escape(fmt.metric(card.unit, card.value, compact=False))}">'
         f"{html.escape(fmt.metric(card.unit, card.value))}</div>"
         f'<div class="status"><span aria-hidden="true">{ICONS[card.status]}</span> {tr(f"status.{status}")}</div>'
-        f'<div class="meta">{html.escape(target)}</div><div class="meta">{html.escape(change)}</div>'
+        f'<div class="meta">{html.escape(target)}</div>'
+        + (f'<div class="meta coverage">{html.escape(coverage)}</div>' if coverage else "")
+        + f'<div class="meta">{html.escape(change)}</div>'
         f"{sparkline_svg(card.spark)}</div>"
     )
 

@@ -4,7 +4,7 @@ from db.queries.dimensions import Dimensions, dimensions
 from db.queries.figures import METRICS, Margins, Metric, MetricInfo, SalesFigures, Unit, metric_value
 from db.queries.health import STATUS_LABELS, Health, Offender, Status, Thresholds, kpi_status, overall_health
 from db.queries.kpis import KpiCard, Scorecard, SparkPoint, kpi_values, scorecard
-from db.queries.monthly import OpexPart, opex_parts, targets_for
+from db.queries.monthly import OpexPart, TargetCell, opex_parts, target_cells
 from db.queries.periods import Filters, Period, PeriodName, period_for
 from db.queries.pnl import (
     BudgetLine,
@@ -17,6 +17,7 @@ from db.queries.pnl import (
     pnl_report,
 )
 from db.queries.sales import Breakdown, BreakdownRow, DailyPoint, Dimension, daily_sales, sales_breakdown, sales_totals
+from db.queries.targets import PeriodCells, TargetComparison, TargetCoverage, compare_target, period_cells
 
 __all__ = [
     "METRICS",
@@ -37,6 +38,7 @@ __all__ = [
     "OpexPart",
     "OpexRow",
     "Period",
+    "PeriodCells",
     "PeriodName",
     "PnlDimension",
     "PnlReport",
@@ -45,9 +47,13 @@ __all__ = [
     "Scorecard",
     "SparkPoint",
     "Status",
+    "TargetCell",
+    "TargetComparison",
+    "TargetCoverage",
     "Thresholds",
     "Unit",
     "budget_vs_actual",
+    "compare_target",
     "daily_sales",
     "dimensions",
     "kpi_status",
@@ -56,10 +62,11 @@ __all__ = [
     "opex_by_category",
     "opex_parts",
     "overall_health",
+    "period_cells",
     "period_for",
     "pnl_report",
     "sales_breakdown",
     "sales_totals",
     "scorecard",
-    "targets_for",
+    "target_cells",
 ]

@@ -20,9 +20,10 @@ from db.queries.health import (
     overall_health,
     severity,
 )
-from db.queries.monthly import opex_parts, targets_for
+from db.queries.monthly import opex_parts
 from db.queries.periods import Filters, Period
 from db.queries.sales import Dimension, sales_breakdown, sales_totals
+from db.queries.targets import PeriodCells, TargetComparison, TargetCoverage, add_sales, compare_target, period_cells
 
 ZERO = Decimal("0.00")
 SPARK_DAILY_MAX_DAYS = 92
@@ -38,7 +39,11 @@ class SparkPoint:
 
 @dataclass(frozen=True)
 class KpiCard:
-    """One KPI for the period: value, target, prior-period value and status."""
+    """One KPI for the period: value, target, prior-period value and status.
+
+    `value` is the whole period's; the status compares the target with the actual of the
+    cells it covers (`coverage.covered_value`), which differs only when the coverage is partial.
+    """
 
     metric: Metric
     label: str
@@ -49,6 +54,7 @@ class KpiCard:
     prior: Decimal | None
     status: Status
     spark: tuple[SparkPoint, ...] = ()
+    coverage: TargetCoverage | None = None
 
     @property
     def change_pct(self) -> Decimal | None:
@@ -59,10 +65,11 @@ class KpiCard:
 
     @property
     def attainment(self) -> Decimal | None:
-        """Value as a fraction of target."""
-        if self.value is None or self.target is None:
+        """The covered actual as a fraction of target."""
+        compared = self.value if self.coverage is None else self.coverage.covered_value
+        if compared is None or self.target is None:
             return None
-        return ratio(self.value, self.target)
+        return ratio(compared, self.target)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,22 @@ def kpi_values(session: Session, *, period: Period, territory: str | None = None
     return {metric: metric_value(metric, sales, opex) for metric in Metric}
 
 
+def covered_status(
+    value: Decimal | None, comparison: TargetComparison, *, higher_is_better: bool, thresholds: Thresholds
+) -> Status:
+    """No data without a value, no target without a covered cell; else the covered actual against target."""
+    if value is None:
+        return Status.NO_DATA
+    if comparison.target is None:
+        return Status.NO_TARGET
+    return kpi_status(
+        comparison.coverage.covered_value,
+        comparison.target,
+        higher_is_better=higher_is_better,
+        thresholds=thresholds,
+    )
+
+
 def scorecard(
     session: Session,
     *,
@@ -97,12 +120,12 @@ def scorecard(
     """All KPIs for the period against target and the prior period, with the overall health."""
     values = kpi_values(session, period=period, territory=territory)
     prior = kpi_values(session, period=period.previous(), territory=territory)
-    targets = targets_for(session, period=period, territory=territory)
+    cells = period_cells(session, period=period, territory=territory)
     spark = _sparklines(session, period=period, territory=territory) if with_spark else {}
     cards = []
     for metric in Metric:
         info = METRICS[metric]
-        target = targets.get(metric.value)
+        comparison = compare_target(cells, metric.value, territory=territory)
         cards.append(
             KpiCard(
                 metric=metric,
@@ -110,17 +133,18 @@ def scorecard(
                 unit=info.unit,
                 higher_is_better=info.higher_is_better,
                 value=values[metric],
-                target=target,
+                target=comparison.target,
                 prior=prior[metric],
-                status=kpi_status(
-                    values[metric], target, higher_is_better=info.higher_is_better, thresholds=thresholds
+                status=covered_status(
+                    values[metric], comparison, higher_is_better=info.higher_is_better, thresholds=thresholds
                 ),
                 spark=spark.get(metric, ()),
+                coverage=comparison.coverage,
             )
         )
     cards.sort(key=lambda card: (severity(card.status), list(Metric).index(card.metric)))
     statuses = {card.metric: card.status for card in cards}
-    where = _territory_offenders(session, period=period, thresholds=thresholds) if territory is None else {}
+    where = _territory_offenders(cells, thresholds=thresholds) if territory is None else {}
     offenders = [
         Offender(
             metric=card.metric,
@@ -138,24 +162,26 @@ def scorecard(
 
 
 def _territory_offenders(
-    session: Session, *, period: Period, thresholds: Thresholds, limit: int = 3
+    cells: PeriodCells, *, thresholds: Thresholds, limit: int = 3
 ) -> dict[Metric, tuple[str, ...]]:
-    """For each KPI, the territories where it is off target, worst status first."""
-    by_territory = sales_breakdown(session, by=Dimension.TERRITORY, start=period.start, end=period.end)
+    """For each KPI, the territories with sales where it is off target (on their covered cells), worst first."""
     opex: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for part in opex_parts(session, period=period):
+    for part in cells.opex:
         opex[part.territory] += part.amount
     found: dict[Metric, list[tuple[int, Decimal, str]]] = defaultdict(list)
-    for row in by_territory.rows:
-        targets = targets_for(session, period=period, territory=row.key)
+    for territory in sorted({territory for _, territory in cells.sales}):
+        sales = add_sales(figures for (_, t), figures in cells.sales.items() if t == territory)
         for metric in Metric:
-            target = targets.get(metric.value)
-            value = metric_value(metric, row, opex[row.key])
             info = METRICS[metric]
-            status = kpi_status(value, target, higher_is_better=info.higher_is_better, thresholds=thresholds)
-            if status in (Status.WATCH, Status.OFF_TRACK) and value is not None and target:
-                attainment = value / target if info.higher_is_better else target / value if value else Decimal(0)
-                found[metric].append((severity(status), attainment, row.key))
+            value = metric_value(metric, sales, opex[territory])
+            comparison = compare_target(cells, metric.value, territory=territory)
+            status = covered_status(value, comparison, higher_is_better=info.higher_is_better, thresholds=thresholds)
+            compared, target = comparison.coverage.covered_value, comparison.target
+            if status in (Status.WATCH, Status.OFF_TRACK) and compared is not None and target:
+                attainment = (
+                    compared / target if info.higher_is_better else target / compared if compared else Decimal(0)
+                )
+                found[metric].append((severity(status), attainment, territory))
     return {metric: tuple(name for _, _, name in sorted(items)[:limit]) for metric, items in found.items()}
 
 

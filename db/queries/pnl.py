@@ -11,9 +11,10 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from db.queries.figures import METRICS, OPEX_CATEGORY_PREFIX, Margins, Metric, metric_value, ratio
-from db.queries.monthly import opex_parts, targets_for
+from db.queries.monthly import opex_parts
 from db.queries.periods import Filters, Period
-from db.queries.sales import Dimension, sales_breakdown, sales_totals
+from db.queries.sales import Dimension, sales_breakdown
+from db.queries.targets import TargetComparison, TargetCoverage, add_sales, compare_target, period_cells
 
 ZERO = Decimal("0.00")
 
@@ -101,24 +102,33 @@ def opex_by_category(session: Session, *, start: date, end: date, territory: str
 
 @dataclass(frozen=True)
 class BudgetLine:
-    """Actual against budget for one P&L line; `favourable` says whether the variance helps profit."""
+    """Actual against budget for one P&L line; `favourable` says whether the variance helps profit.
+
+    `actual` is the actual of the cells the budget covers (the whole period's when there is no
+    budget), so it is compared like with like; `coverage` says how much of the period that is.
+    """
 
     line: str
     label: str
     actual: Decimal
-    budget: Decimal
+    budget: Decimal | None
     is_cost: bool
+    coverage: TargetCoverage | None = None
 
     @property
-    def variance(self) -> Decimal:
-        return self.actual - self.budget
+    def variance(self) -> Decimal | None:
+        return None if self.budget is None else self.actual - self.budget
 
     @property
     def variance_pct(self) -> Decimal | None:
+        if self.budget is None or self.variance is None:
+            return None
         return ratio(self.variance, abs(self.budget))
 
     @property
-    def favourable(self) -> bool:
+    def favourable(self) -> bool | None:
+        if self.variance is None:
+            return None
         return self.variance <= 0 if self.is_cost else self.variance >= 0
 
 
@@ -126,29 +136,38 @@ _BUDGET_LINES = (Metric.NET_REVENUE, Metric.GROSS_MARGIN, Metric.OPEX, Metric.OP
 
 
 def budget_vs_actual(session: Session, *, start: date, end: date, territory: str | None = None) -> list[BudgetLine]:
-    """Each P&L line and expense category that has a budget, with its actual and variance."""
+    """The P&L lines (with or without a budget) and each expense category with a budget, actual against budget."""
     period = Period(start, end)
-    budgets = targets_for(session, period=period, territory=territory)
-    sales = sales_totals(session, start=start, end=end, filters=Filters(territory))
-    parts = opex_parts(session, period=period, territory=territory)
-    opex_total = sum((p.amount for p in parts), ZERO)
+    cells = period_cells(session, period=period, territory=territory)
+    sales = add_sales(cells.sales.values())
+    opex_total = sum((p.amount for p in cells.opex), ZERO)
     lines = []
     for metric in _BUDGET_LINES:
-        if metric.value in budgets:
-            actual = metric_value(metric, sales, opex_total)
-            info = METRICS[metric]
-            lines.append(
-                BudgetLine(
-                    line=metric.value,
-                    label=info.label,
-                    actual=actual if actual is not None else ZERO,
-                    budget=budgets[metric.value],
-                    is_cost=not info.higher_is_better,
-                )
+        info = METRICS[metric]
+        whole = metric_value(metric, sales, opex_total)
+        lines.append(
+            _line(
+                compare_target(cells, metric.value, territory=territory),
+                info.label,
+                whole,
+                is_cost=not info.higher_is_better,
             )
-    for name, budget in sorted(budgets.items()):
-        if name.startswith(OPEX_CATEGORY_PREFIX):
-            category = name.removeprefix(OPEX_CATEGORY_PREFIX)
-            actual = sum((p.amount for p in parts if p.category == category), ZERO)
-            lines.append(BudgetLine(line=name, label=f"Opex: {category}", actual=actual, budget=budget, is_cost=True))
+        )
+    for name in sorted(n for n in cells.target_names() if n.startswith(OPEX_CATEGORY_PREFIX)):
+        category = name.removeprefix(OPEX_CATEGORY_PREFIX)
+        whole = sum((p.amount for p in cells.opex if p.category == category), ZERO)
+        lines.append(_line(compare_target(cells, name, territory=territory), f"Opex: {category}", whole, is_cost=True))
     return lines
+
+
+def _line(comparison: TargetComparison, label: str, whole: Decimal | None, *, is_cost: bool) -> BudgetLine:
+    covered = comparison.coverage.covered_value
+    actual = covered if comparison.target is not None and covered is not None else whole
+    return BudgetLine(
+        line=comparison.metric,
+        label=label,
+        actual=actual if actual is not None else ZERO,
+        budget=comparison.target,
+        is_cost=is_cost,
+        coverage=comparison.coverage,
+    )

@@ -92,7 +92,7 @@ def _emit(payload: dict[str, Any], columns: list[str], rows: list[dict[str, Any]
         table = Table(title=title, show_footer=bool(payload["total"]))
         total = payload["total"]
         for column in columns:
-            numeric = column != "key"
+            numeric = column not in ("key", "coverage")
             table.add_column(column, footer=str(_text(total.get(column, ""))), justify="right" if numeric else "left")
         for row in rows:
             table.add_row(*(escape(f"{_text(row[c])}") for c in columns))
@@ -241,6 +241,7 @@ def kpis(
             "prior": c.prior,
             "change_pct": c.change_pct,
             "status": c.status.value,
+            "target_coverage": _coverage(c.coverage),
         }
         for c in card.cards
     ]
@@ -258,10 +259,32 @@ def kpis(
     }
     if fmt is Format.table:
         stdout.print(card.health.headline())
+    # Tables and CSV show the coverage as its note or reason; JSON keeps the whole object.
+    shown = [{**row, "coverage": _coverage_text(c.coverage)} for row, c in zip(rows, card.cards, strict=True)]
     _emit(
         payload,
-        ["key", "value", "target", "prior", "change_pct", "status"],
-        rows,
+        ["key", "value", "target", "prior", "change_pct", "status", "coverage"],
+        shown,
         fmt,
         f"KPIs {chosen.start} to {chosen.end}",
     )
+
+
+def _coverage(coverage: queries.TargetCoverage | None) -> dict[str, Any] | None:
+    """A KPI's target coverage as JSON: months and territories covered, the covered actual, note and reason."""
+    if coverage is None:
+        return None
+    return {
+        "months": {"covered": coverage.months_covered, "total": coverage.months_total},
+        "territories": {"covered": coverage.territories_covered, "total": coverage.territories_total},
+        "complete": coverage.complete,
+        "covered_value": coverage.covered_value,
+        "note": coverage.note,
+        "reason": coverage.reason,
+    }
+
+
+def _coverage_text(coverage: queries.TargetCoverage | None) -> str:
+    if coverage is None:
+        return ""
+    return coverage.note or coverage.reason or ""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from db import queries
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.models import KpiTarget, OperatingExpense
 from services.auth import create_token
 from services.demo import TERRITORIES, DemoPlan, seed_demo
 from services.settings import Settings
@@ -41,3 +45,25 @@ def test_seeded_demo_run_is_listed_in_import_history(session: Session, glance_en
 
     assert runs.status_code == 200, runs.text
     assert [(r["kind"], r["source"], r["status"]) for r in runs.json()] == [("sales", "demo", "succeeded")]
+
+
+def _seeded_expenses_and_targets(path: Path) -> list[tuple[object, ...]]:
+    engine = make_engine(Settings(), url=f"sqlite:///{path}")
+    upgrade(engine)
+    with Session(engine) as session:
+        seed_demo(session, plan=DemoPlan(lines=2000, end=date(2026, 3, 15)))
+        session.commit()
+        expenses = select(
+            OperatingExpense.month, OperatingExpense.territory, OperatingExpense.category, OperatingExpense.amount
+        )
+        goals = select(KpiTarget.month, KpiTarget.territory, KpiTarget.metric, KpiTarget.value)
+        stored = [tuple(row) for row in session.execute(expenses.order_by(*expenses.selected_columns)).all()]
+        stored += [tuple(row) for row in session.execute(goals.order_by(*goals.selected_columns)).all()]
+    engine.dispose()
+    return stored
+
+
+def test_the_same_plan_stores_the_same_expenses_and_targets_every_time(tmp_path: Path) -> None:
+    first, second, third = (_seeded_expenses_and_targets(tmp_path / f"demo-{n}.db") for n in range(3))
+
+    assert first == second == third
