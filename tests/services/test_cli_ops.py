@@ -10,7 +10,7 @@ import redis
 from db.queries import Period
 from services.cache import Cache
 from services.settings import Settings
-from tests.services.conftest import RedisProcess, SourceCopy
+from tests.services.conftest import RedisProcess, SourceCopy, install_wheel
 
 
 def _db_url(tmp_path: Path) -> str:
@@ -20,20 +20,20 @@ def _db_url(tmp_path: Path) -> str:
 def test_health_exits_zero_when_ready_and_one_naming_the_schema_when_not(
     source_copy: SourceCopy, tmp_path: Path
 ) -> None:
-    assert source_copy.run("-m", "services.build_info", "write").returncode == 0
-    empty = source_copy.run("-m", "services", "health", GLANCE_DATABASE_URL=_db_url(tmp_path))
+    installed = install_wheel(source_copy, tmp_path / "site")
+    empty = installed.run("-m", "services", "health", GLANCE_DATABASE_URL=_db_url(tmp_path))
     assert empty.returncode == 1
     assert "database is empty" in empty.stdout and "status: unavailable" in empty.stdout
 
-    source_copy.run("-m", "services", "db", "upgrade", GLANCE_DATABASE_URL=_db_url(tmp_path))
-    ready = source_copy.run("-m", "services", "health", GLANCE_DATABASE_URL=_db_url(tmp_path))
+    installed.run("-m", "services", "db", "upgrade", GLANCE_DATABASE_URL=_db_url(tmp_path))
+    ready = installed.run("-m", "services", "health", GLANCE_DATABASE_URL=_db_url(tmp_path))
     assert ready.returncode == 0, ready.stdout + ready.stderr
     assert "status: ready" in ready.stdout
 
 
-def test_version_prints_the_revision_and_the_digest_status(source_copy: SourceCopy) -> None:
-    assert source_copy.run("-m", "services.build_info", "write", "--revision", "feedc0de1234").returncode == 0
-    result = source_copy.run("-m", "services", "version")
+def test_version_prints_the_revision_and_the_digest_status(source_copy: SourceCopy, tmp_path: Path) -> None:
+    installed = install_wheel(source_copy, tmp_path / "site", GLANCE_REVISION="feedc0de1234")
+    result = installed.run("-m", "services", "version")
     assert result.returncode == 0
     assert "revision: feedc0de1234" in result.stdout and "source digest clean" in result.stdout
 
