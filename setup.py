@@ -6,18 +6,31 @@ editable install gets none: a checkout computes the same facts live from git. Th
 from git, or from GLANCE_REVISION when the tree is built without .git (deploy/build's export).
 """
 
+import importlib.util
 import os
 import shutil
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))  # the tree being built, not an installed Glance
 
-from services.build_manifest import SOURCE_PACKAGES, write_manifest  # noqa: E402
+
+def _load_digests() -> ModuleType:
+    """services/runtime/digests.py of the tree being built, by its path: importing the `services`
+    package would need Glance installed, and an isolated build has none of its dependencies."""
+    spec = importlib.util.spec_from_file_location("glance_build_digests", ROOT / "services" / "runtime" / "digests.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and annotations look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+digests = _load_digests()
 
 
 class BuildPyWithManifest(build_py):
@@ -26,11 +39,11 @@ class BuildPyWithManifest(build_py):
     def run(self) -> None:
         if not self.editable_mode:
             # An in-tree build directory keeps modules deleted since the last build; start it afresh.
-            for package in SOURCE_PACKAGES:
+            for package in digests.SOURCE_PACKAGES:
                 shutil.rmtree(Path(self.build_lib) / package, ignore_errors=True)
         super().run()
         if not self.editable_mode:
-            write_manifest(
+            digests.write_manifest(
                 Path(self.build_lib),
                 version=self.distribution.get_version(),
                 revision=os.environ.get("GLANCE_REVISION") or None,

@@ -29,9 +29,9 @@ from db.data_version import current_data_version
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import SalesLine
-from services.cache import Cache
-from services.demo import DemoPlan, seed_demo
-from services.settings import Settings
+from services.cache.query_cache import Cache
+from services.embedded.demo import DemoPlan, seed_demo
+from services.runtime.settings import Settings
 
 ADMIN_URL = os.environ.get("GLANCE_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("GLANCE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")

@@ -79,8 +79,8 @@ def prepare_database(lines: int, *, drop: bool) -> tuple[str, str]:
     from db.migrate import upgrade
     from db.models import SalesLine
     from services.auth import create_user, get_user, set_password
-    from services.demo import DemoPlan, seed_demo
-    from services.settings import Settings
+    from services.embedded.demo import DemoPlan, seed_demo
+    from services.runtime.settings import Settings
 
     name = f"glance_bench_dash_{lines}"
     base = ADMIN_URL.rpartition("/")[0]

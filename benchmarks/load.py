@@ -52,8 +52,8 @@ def prepare(lines: int) -> tuple[str, str, str]:
     from db.migrate import upgrade
     from db.models import ApiToken, SalesLine
     from services.auth import create_token, create_user, get_user, set_password
-    from services.demo import DemoPlan, seed_demo
-    from services.settings import Settings
+    from services.embedded.demo import DemoPlan, seed_demo
+    from services.runtime.settings import Settings
 
     name = f"glance_bench_load_{lines}"
     with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
@@ -240,7 +240,7 @@ def describe(level: Level) -> str:
 
 def start_service(name: str, port: int, env: dict[str, str], probe: str) -> object:
     """`glance serve NAME` on loopback, waited for."""
-    from services.supervisor import start_child, wait_ready
+    from services.embedded.supervisor import start_child, wait_ready
 
     child = start_child(name, port=port, probe=probe, env=env)
     wait_ready([child], timeout_s=120)
@@ -248,7 +248,7 @@ def start_service(name: str, port: int, env: dict[str, str], probe: str) -> obje
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from services.supervisor import stop_children
+    from services.embedded.supervisor import stop_children
     from tests.dashboard.served import free_port
 
     url, password, token = prepare(args.lines)

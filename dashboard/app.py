@@ -31,7 +31,7 @@ from dashboard.text import Translator, choose_language
 from dashboard.views.notices import html_pane, notice_html
 from services import __version__
 from services.auth import Role
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 PAGES: dict[str, Role] = {
     "glance": Role.viewer,

@@ -7,9 +7,9 @@ import time
 
 from tornado.web import RequestHandler
 
-from db.engine import get_engine
-from services import metrics
-from services.health import startup_check, version_payload
+from services.runtime import metrics
+from services.runtime.database import get_engine
+from services.runtime.probes import startup_check, version_payload
 
 SERVICE = "dashboard"
 
@@ -49,7 +49,7 @@ def extra_patterns() -> list[tuple[str, type[RequestHandler]]]:
     """Tornado routes to pass to `pn.serve(extra_patterns=...)`; also checks the sources and publishes build info.
 
     A source mismatch is logged and shown by `/version` (and the dashboard banner via
-    `services.build_info.verify_sources()`); it never stops the server.
+    `services.runtime.build_info.verify_sources()`); it never stops the server.
     """
     startup_check(service=SERVICE)
     return [(r"/version", VersionHandler), (r"/metrics", MetricsHandler)]

@@ -19,8 +19,8 @@ from tornado.web import RequestHandler
 from dashboard.assets import asset_url
 from dashboard.login_throttle import get_throttle
 from dashboard.text import Translator, choose_language
-from db.engine import session_scope
 from services.auth import authenticate
+from services.runtime.database import session_scope
 
 log = structlog.get_logger(__name__)
 USER_COOKIE = "user"

@@ -23,8 +23,8 @@ from typing import TypeVar
 import structlog
 from redis.exceptions import RedisError
 
-from services.cache_backends import bounded_redis
-from services.settings import Settings, get_settings
+from services.cache.backends import bounded_redis
+from services.runtime.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")

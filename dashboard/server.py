@@ -18,10 +18,10 @@ from dashboard.system import source_check
 from dashboard.template import GlanceTemplate, drop_mathjax
 from dashboard.text import Translator, choose_language
 from dashboard.views.notices import html_pane, notice_html
-from db.engine import get_engine
-from services.first_start import stored_secret
-from services.security_headers import DashboardSecurityHeaders
-from services.settings import Settings, get_settings
+from services.runtime.database import get_engine
+from services.runtime.secret_files import stored_secret
+from services.runtime.security_headers import DashboardSecurityHeaders
+from services.runtime.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 RETRY_MS = 5000

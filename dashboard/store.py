@@ -32,8 +32,8 @@ from db.queries import (
     PnlReport,
     Scorecard,
 )
-from db.queries.health import Thresholds
-from services.cache import cached_query
+from db.queries.scoring import Thresholds
+from services.cache.query_cache import cached_query
 
 T = TypeVar("T")
 PERIODS = [name.value for name in PeriodName]

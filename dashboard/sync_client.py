@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from services.health import VersionPayload
-from services.settings import Settings
-from services.sync.imports.report import ImportKind, ImportReport
+from services.contracts.report import FileColumns, ImportKind, ImportReport
+from services.runtime.probes import VersionPayload
+from services.runtime.settings import Settings
 
 HISTORY_LIMIT = 20
 
@@ -77,6 +77,20 @@ class SyncClient:
             if "run_id" in body:
                 return ImportReport.model_validate(body)
         raise UploadRefused(_detail(response))
+
+    def columns(self, *, filename: str, content: bytes) -> list[str]:
+        """The header of a file as the import would read it (`POST /api/v1/imports/columns`).
+
+        The sync service reads it, so no dashboard process loads the file readers.
+        """
+        try:
+            with self._client() as client:
+                response = client.post("/api/v1/imports/columns", files={"file": (filename, content)})
+        except httpx.HTTPError as exc:
+            raise SyncUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code != 200:
+            raise UploadRefused(_detail(response))
+        return FileColumns.model_validate(response.json()).columns
 
     def history(self) -> list[ImportReport]:
         """The latest import runs, newest first."""

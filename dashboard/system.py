@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from services.build_info import BuildInfo, SourceCheck, current_build, verify_sources
-from services.cache import get_cache
+from services.cache.query_cache import get_cache
+from services.runtime.build_info import BuildInfo, SourceCheck, current_build, verify_sources
 
 
 @lru_cache(maxsize=1)

@@ -1,18 +1,47 @@
-"""One engine per process, with timeouts on every connection, and a session factory."""
+"""Engines with timeouts on every connection, and a session scope.
+
+`db` imports nothing from `services`: an engine is made from anything shaped like
+`EngineSettings` (Glance's settings class is), and the process-wide engine built from the
+settings lives in `services.runtime.database`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
-from services.settings import Settings, get_settings
+
+class EngineSettings(Protocol):
+    """What an engine is made from: the database URL and the timeouts and pool size."""
+
+    @property
+    def effective_database_url(self) -> str: ...
+    @property
+    def db_connect_timeout_s(self) -> int: ...
+    @property
+    def db_statement_timeout_ms(self) -> int: ...
+    @property
+    def db_pool_size(self) -> int: ...
+    @property
+    def db_pool_timeout_s(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """`EngineSettings` for a given URL with the settings' defaults (Alembic's command line, tools)."""
+
+    effective_database_url: str
+    db_connect_timeout_s: int = 5
+    db_statement_timeout_ms: int = 30_000
+    db_pool_size: int = 5
+    db_pool_timeout_s: float = 5.0
 
 
 def normalise_url(url: str) -> URL:
@@ -23,7 +52,7 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
+def make_engine(settings: EngineSettings, *, url: str | None = None) -> Engine:
     """An engine with pre-ping, a connect timeout and (on Postgres) a statement timeout."""
     parsed = normalise_url(url or settings.effective_database_url)
     if parsed.get_backend_name() == "sqlite":
@@ -44,7 +73,7 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
     )
 
 
-def _sqlite_engine(parsed: URL, settings: Settings) -> Engine:
+def _sqlite_engine(parsed: URL, settings: EngineSettings) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -64,16 +93,10 @@ def _sqlite_engine(parsed: URL, settings: Settings) -> Engine:
     return engine
 
 
-@lru_cache(maxsize=1)
-def get_engine() -> Engine:
-    """The process-wide engine built from the settings."""
-    return make_engine(get_settings())
-
-
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -19,9 +19,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
-from db.engine import get_engine, make_engine
+from db.engine import make_engine
 from db.migrate import upgrade
-from services.settings import Settings, get_settings
+from services.runtime.database import get_engine
+from services.runtime.settings import Settings, get_settings
 
 PG_ADMIN_URL = os.environ.get("GLANCE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("GLANCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.data_version import bump_data_version
 from db.fx import MONEY, RATE, load_rates, to_reporting
-from db.store import store_expenses, store_fx_rates, store_sales, store_targets
+from db.writes import store_expenses, store_fx_rates, store_sales, store_targets
 
 _ids = itertools.count(1)
 

@@ -22,7 +22,7 @@ from services.auth import (
     verify_token,
 )
 from services.cli.main import app as cli
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def test_a_user_signs_in_with_the_right_password_only(session: Session) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import html
 import io
-import tempfile
-from pathlib import Path
 
 import panel as pn
 import structlog
@@ -16,10 +14,8 @@ from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
 from dashboard.views.notices import html_pane, notice_html
 from dashboard.views.tables import Column, Table
 from services.auth import Role
-from services.sync.imports.errors import ImportRefusedError
-from services.sync.imports.kinds import KINDS
-from services.sync.imports.read import open_table
-from services.sync.imports.report import ImportKind, ImportReport, RunStatus
+from services.contracts.kinds import KINDS
+from services.contracts.report import ImportKind, ImportReport, RunStatus
 
 log = structlog.get_logger(__name__)
 ACCEPT = ".csv,.tsv,.txt,.xlsx,.parquet,.jsonl,.json"
@@ -35,14 +31,6 @@ HISTORY_COLUMNS = (
     Column("updated", "count"),
     Column("rejected", "count"),
 )
-
-
-def file_columns(content: bytes, filename: str) -> list[str]:
-    """The header of an uploaded file, read the way the import will read it."""
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / (Path(filename).name or "upload")
-        path.write_bytes(content)
-        return open_table(path).columns
 
 
 def auto_column(field: str, columns: list[str]) -> str | None:
@@ -127,9 +115,12 @@ class ImportsPage(Page):
         self.columns = []
         if self.file.value:
             try:
-                self.columns = file_columns(self.file.value, self.file.filename or "upload")
-            except ImportRefusedError as exc:
+                self.columns = self.client.columns(filename=self.file.filename or "upload", content=self.file.value)
+            except UploadRefused as exc:
                 self.report_pane.object = notice_html(str(exc), "error")
+            except SyncUnavailable as exc:
+                log.warning("sync_unavailable", error=str(exc))
+                self.report_pane.object = notice_html(tr("imports.unavailable", problem=str(exc)[:120]), "warn")
         none = tr("imports.not_in_file")
         pickers = []
         for spec in KINDS[ImportKind(self.kind.value)].fields:

@@ -10,9 +10,9 @@ from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
 from dashboard.system import source_check
 from dashboard.views.notices import html_pane, kv_table
 from services.auth import Role
-from services.cache import get_cache
-from services.health import database_checks, probe_database, version_payload
-from services.settings import Settings
+from services.cache.query_cache import get_cache
+from services.runtime.probes import database_checks, probe_database, version_payload
+from services.runtime.settings import Settings
 
 
 class OpsPage(Page):

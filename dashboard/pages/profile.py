@@ -8,8 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.pages.base import Page, Step
 from dashboard.text import LANGUAGE_NAMES
 from dashboard.views.notices import html_pane, kv_table, notice_html
-from db.engine import session_scope
 from services.auth import authenticate, set_language, set_password
+from services.runtime.database import session_scope
 
 MIN_PASSWORD = 10
 

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller's config or from Glance's settings."""
+"""Alembic environment: a connection from the caller (db.migrate), or the URL of the caller's config."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from db.engine import make_engine
+from db.engine import EngineOptions, make_engine
 from db.partitions import include_name
-from services.settings import get_settings
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -26,7 +25,12 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(get_settings(), url=config.get_main_option("sqlalchemy.url") or None)
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError(
+            "no database to migrate: use `glance db upgrade`, or set sqlalchemy.url in the Alembic config"
+        )
+    engine = make_engine(EngineOptions(effective_database_url=url))
     with engine.connect() as conn:
         _run(conn)
         conn.commit()

@@ -2,7 +2,6 @@
 
 from db.queries.dimensions import Dimensions, dimensions
 from db.queries.figures import METRICS, Margins, Metric, MetricInfo, SalesFigures, Unit, metric_value
-from db.queries.health import STATUS_LABELS, Health, Offender, Status, Thresholds, kpi_status, overall_health
 from db.queries.kpis import KpiCard, Scorecard, SparkPoint, kpi_values, scorecard
 from db.queries.monthly import OpexPart, TargetCell, opex_parts, target_cells
 from db.queries.periods import Filters, Period, PeriodName, period_for
@@ -17,6 +16,7 @@ from db.queries.pnl import (
     pnl_report,
 )
 from db.queries.sales import Breakdown, BreakdownRow, DailyPoint, Dimension, daily_sales, sales_breakdown, sales_totals
+from db.queries.scoring import STATUS_LABELS, Health, Offender, Status, Thresholds, kpi_status, overall_health
 from db.queries.targets import PeriodCells, TargetComparison, TargetCoverage, compare_target, period_cells
 
 __all__ = [

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 
 from db.dates import month_end, month_start
 from db.queries.figures import METRICS, Metric, SalesFigures, Unit, metric_value, ratio
-from db.queries.health import (
+from db.queries.monthly import opex_parts
+from db.queries.periods import Filters, Period
+from db.queries.sales import Dimension, sales_breakdown, sales_totals
+from db.queries.scoring import (
     Health,
     Offender,
     Status,
@@ -20,9 +23,6 @@ from db.queries.health import (
     overall_health,
     severity,
 )
-from db.queries.monthly import opex_parts
-from db.queries.periods import Filters, Period
-from db.queries.sales import Dimension, sales_breakdown, sales_totals
 from db.queries.targets import PeriodCells, TargetComparison, TargetCoverage, add_sales, compare_target, period_cells
 
 ZERO = Decimal("0.00")

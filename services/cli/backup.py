@@ -8,12 +8,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from db.engine import get_engine
-from services.backup import BackupError, backup_directory, create_backup, list_backups, prune_backups, restore_backup
-from services.cache import get_cache
-from services.cache_backends import BackendError
+from services.cache.backends import BackendError
+from services.cache.query_cache import get_cache
 from services.cli.output import fail, stderr, stdout
-from services.settings import get_settings
+from services.ops.backup import (
+    BackupError,
+    backup_directory,
+    create_backup,
+    list_backups,
+    prune_backups,
+    restore_backup,
+)
+from services.runtime.database import get_engine
+from services.runtime.settings import get_settings
 
 app = typer.Typer(help="Back up, list, restore and prune database backups.", no_args_is_help=True)
 DirOpt = Annotated[

@@ -6,12 +6,12 @@ import typer
 from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.engine import get_engine, session_scope
 from db.migrate import schema_status, upgrade
 from services.auth import AccountError
 from services.cli.output import fail, stdout
-from services.first_start import ensure_first_admin, ensure_service_token
-from services.settings import get_settings
+from services.embedded.first_start import ensure_first_admin, ensure_service_token
+from services.runtime.database import get_engine, session_scope
+from services.runtime.settings import get_settings
 
 app = typer.Typer(help="Manage the database schema (Alembic migrations).", no_args_is_help=True)
 

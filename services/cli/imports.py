@@ -14,12 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
-from db.engine import get_engine
 from services.cli.output import fail, stderr, stdout
-from services.sync.imports import DateFormat, ImportKind, ImportProgress, ImportRefusedError, ImportReport, run_import
-from services.sync.imports.kinds import KINDS
-from services.sync.imports.mapping import parse_mapping
-from services.sync.imports.report import RunStatus
+from services.contracts.kinds import KINDS
+from services.contracts.report import RunStatus
+from services.imports import DateFormat, ImportKind, ImportProgress, ImportRefusedError, ImportReport, run_import
+from services.imports.mapping import parse_mapping
+from services.runtime.database import get_engine
 
 app = typer.Typer(help="Import a file of sales, expenses, targets, FX rates or users.", no_args_is_help=True)
 

@@ -7,8 +7,8 @@ import sys
 
 import typer
 
-from services.logs import configure_logging
-from services.settings import get_settings
+from services.runtime.logs import configure_logging
+from services.runtime.settings import get_settings
 
 app = typer.Typer(
     name="glance",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from db.engine import get_engine
-from services.build_info import current_build, verify_sources
-from services.cache import get_cache
-from services.cache_backends import BackendError
+from services.cache.backends import BackendError
+from services.cache.query_cache import get_cache
 from services.cli.output import fail, stdout
-from services.deploy_check import ServiceReport, check_service
-from services.health import readiness
-from services.settings import get_settings
+from services.ops.deploy_check import ServiceReport, check_service
+from services.ops.readiness import readiness
+from services.runtime.build_info import current_build, verify_sources
+from services.runtime.database import get_engine
+from services.runtime.settings import get_settings
 
 cache_app = typer.Typer(help="Manage the query cache.", no_args_is_help=True)
 

@@ -20,11 +20,11 @@ from sqlmodel import Session
 
 from db import queries
 from db.data_version import current_data_version
-from db.engine import get_engine
-from services.cache import cached_query
+from services.cache.query_cache import cached_query
 from services.cli.output import fail, stdout
-from services.settings import get_settings
-from services.sync.imports.rejected_csv import neutralise
+from services.imports.rejected_csv import neutralise
+from services.runtime.database import get_engine
+from services.runtime.settings import get_settings
 
 app = typer.Typer(help="Print business figures (the same numbers the dashboard shows).", no_args_is_help=True)
 

@@ -9,14 +9,15 @@ from enum import StrEnum
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.engine import get_engine, session_scope
 from db.migrate import upgrade
 from services.cli.output import fail, stdout
-from services.demo import DemoPlan
-from services.first_start import FirstStart, prepare_demo, stored_secret, write_secret
-from services.logs import configure_logging
-from services.settings import get_settings
-from services.supervisor import Child, StartupError, start_child, stop_children, supervise, wait_ready
+from services.embedded.demo import DemoPlan
+from services.embedded.first_start import FirstStart, prepare_demo
+from services.embedded.supervisor import Child, StartupError, start_child, stop_children, supervise, wait_ready
+from services.runtime.database import get_engine, session_scope
+from services.runtime.logs import configure_logging
+from services.runtime.secret_files import stored_secret, write_secret
+from services.runtime.settings import get_settings
 
 
 class Service(StrEnum):

@@ -10,14 +10,14 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from db.engine import get_engine
-from services.alerts import check_alerts
 from services.cli.imports import OutputFormat, print_report
 from services.cli.output import fail, stdout
-from services.freshness import freshness_now
-from services.settings import get_settings
-from services.sync.sources import SourceConfigError, SourcesFile, load_sources, pull_source
-from services.sync.sources.state import all_states
+from services.ops.alerts import check_alerts
+from services.ops.freshness import freshness_now
+from services.runtime.database import get_engine
+from services.runtime.settings import get_settings
+from services.sources import SourceConfigError, SourcesFile, load_sources, pull_source
+from services.sources.state import all_states
 
 app = typer.Typer(help="List the configured sources and pull one now.", no_args_is_help=True)
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]

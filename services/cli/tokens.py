@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from db.engine import session_scope
 from services.auth import AccountError, Role, create_token, revoke_token
 from services.cli.output import fail, stdout
+from services.runtime.database import session_scope
 
 app = typer.Typer(help="Create and revoke API tokens for the sync service.", no_args_is_help=True)
 

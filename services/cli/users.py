@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from db.engine import session_scope
 from services.auth import AccountError, Role, create_user, new_password, set_password
 from services.cli.imports import FileArg, FormatOpt, MapOpt, OutputFormat, StrictOpt, import_file
 from services.cli.output import fail, stdout
-from services.sync.imports import ImportKind
+from services.contracts.report import ImportKind
+from services.runtime.database import session_scope
 
 app = typer.Typer(help="Add users, import them from a file, set passwords.", no_args_is_help=True)
 

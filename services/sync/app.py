@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services import __version__
-from services.security_headers import SecurityHeadersMiddleware
-from services.settings import Settings, get_settings
+from services.ops.scheduler import with_scheduled_work
+from services.runtime.security_headers import SecurityHeadersMiddleware
+from services.runtime.settings import Settings, get_settings
 from services.sync.api import errors, ops
 from services.sync.api.imports import router as imports_router
-from services.sync.scheduler import with_scheduled_work
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from db.engine import make_engine
 from db.migrate import head_revision
 from services.auth import authenticate, verify_token
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.cli.conftest import run_glance
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.cli.conftest import run_glance
 from tests.factories import sale, store_expense_lines, store_sales_lines
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.cli.conftest import run_glance
 from tests.factories import sale, store_sales_lines, store_target_rows
 

@@ -14,10 +14,10 @@ from dashboard.identity import SessionUser
 from dashboard.pages.base import PageContext
 from dashboard.store import DataStore
 from dashboard.text import Translator
-from db.queries.health import Thresholds
+from db.queries.scoring import Thresholds
 from services.auth import Role
-from services.cache import get_cache
-from services.settings import Settings
+from services.cache.query_cache import get_cache
+from services.runtime.settings import Settings
 from tests.dashboard.served import Stack, start_stack, stop_stack
 from tests.factories import sale, store_expense_lines, store_sales_lines, store_target_rows
 

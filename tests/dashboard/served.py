@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.supervisor import Child, start_child, stop_children, wait_ready
+from services.embedded.supervisor import Child, start_child, stop_children, wait_ready
 
 PASSWORD_LINE = re.compile(r"Created user (\w+) with password (\S+) \(shown once\)")
 

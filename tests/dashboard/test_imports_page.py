@@ -5,7 +5,7 @@ from __future__ import annotations
 from dashboard.pages.imports import ImportsPage
 from dashboard.store import DataStore
 from dashboard.sync_client import SyncClient
-from services.sync.imports.report import IgnoredColumn, ImportKind, ImportReport, RunStatus
+from services.contracts.report import IgnoredColumn, ImportKind, ImportReport, RunStatus
 from tests.dashboard.conftest import make_context
 
 

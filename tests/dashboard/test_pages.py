@@ -16,8 +16,8 @@ from dashboard.pages.profile import ProfilePage
 from dashboard.pages.sales import SalesPage
 from dashboard.store import DataStore
 from services.auth import Role, create_user
-from services.cache import get_cache
-from services.settings import Settings, get_settings
+from services.cache.query_cache import get_cache
+from services.runtime.settings import Settings, get_settings
 from tests.dashboard.conftest import TODAY, make_context
 from tests.services.conftest import RedisProcess
 

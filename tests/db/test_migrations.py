@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 from db.engine import make_engine
 from db.migrate import alembic_config, head_revision, schema_status, upgrade
 from db.partitions import include_name
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def test_models_and_migrations_agree(backend_engine: Engine) -> None:

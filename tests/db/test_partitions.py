@@ -14,8 +14,8 @@ from sqlmodel import Session
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.partitions import partition_name
-from services.settings import Settings
-from services.sync.imports import ImportReport, run_import
+from services.imports import ImportReport, run_import
+from services.runtime.settings import Settings
 from tests.conftest import throwaway_pg_database
 from tests.factories import sale, store_sales_lines
 from tests.sync.conftest import sales_rows, scalar, snapshot, write_csv

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from db import queries
 from db.engine import make_engine
 from db.migrate import upgrade
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.conftest import empty_tables
 from tests.factories import sale, store_sales_lines
 

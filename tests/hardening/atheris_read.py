@@ -17,8 +17,8 @@ import pyarrow.csv
 import pyarrow.parquet  # noqa: F401
 
 with atheris.instrument_imports(include=["services"]):
-    from services.sync.imports.errors import ImportRefusedError
-    from services.sync.imports.read import open_table
+    from services.imports.errors import ImportRefusedError
+    from services.imports.read import open_table
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="glance-atheris-")) / "input"
 

@@ -17,9 +17,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from dashboard.login_throttle import SharedCounts
-from services.security_headers import API_POLICY, DASHBOARD_POLICY
-from services.settings import Settings
-from services.supervisor import Child, stop_children, wait_ready
+from services.embedded.supervisor import Child, stop_children, wait_ready
+from services.runtime.security_headers import API_POLICY, DASHBOARD_POLICY
+from services.runtime.settings import Settings
 from services.sync.app import create_app
 from tests.conftest import REDIS_URL
 from tests.dashboard.served import free_port

@@ -17,10 +17,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from db.engine import get_engine, session_scope
 from db.migrate import upgrade
 from services.auth import create_token
-from services.settings import Settings, get_settings
+from services.runtime.database import get_engine, session_scope
+from services.runtime.settings import Settings, get_settings
 from services.sync.app import create_app
 from tests.sync.conftest import sales_rows, write_csv
 
@@ -40,7 +40,7 @@ def admin_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade(get_engine())
     with session_scope() as session:
         token = create_token(session, name="schemathesis", role="admin")
-    from services.sync.imports import run_import
+    from services.imports import run_import
 
     run_import(
         get_engine(), kind="sales", file=write_csv(Path(root) / "seed.csv", sales_rows(5)), settings=get_settings()

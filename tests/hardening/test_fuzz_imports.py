@@ -23,11 +23,11 @@ from sqlalchemy import text
 
 from db.engine import make_engine
 from db.migrate import upgrade
-from services.settings import Settings
-from services.sync.imports import ImportRefusedError, run_import
-from services.sync.imports.kinds import KINDS
-from services.sync.imports.mapping import parse_mapping, resolve_columns
-from services.sync.imports.read import ROW, open_table
+from services.contracts.kinds import KINDS
+from services.imports import ImportRefusedError, run_import
+from services.imports.mapping import parse_mapping, resolve_columns
+from services.imports.read import ROW, open_table
+from services.runtime.settings import Settings
 
 settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 settings.register_profile("long", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))

@@ -21,13 +21,13 @@ from sqlalchemy import Engine, inspect, text
 
 from dashboard.store import DataStore
 from dashboard.text import Translator
-from db.engine import session_scope
 from db.queries import Dimension
-from db.queries.health import Thresholds
 from db.queries.pnl import PnlDimension
+from db.queries.scoring import Thresholds
 from services.auth import create_token
-from services.cache import get_cache
-from services.settings import Settings
+from services.cache.query_cache import get_cache
+from services.runtime.database import session_scope
+from services.runtime.settings import Settings
 from services.sync.app import create_app
 from tests.sync.conftest import sales_rows, write_csv
 

@@ -26,8 +26,8 @@ from sqlmodel import Session
 
 from db.engine import make_engine
 from services.auth import create_token
-from services.settings import Settings
-from services.supervisor import Child, start_child, stop_children, wait_ready
+from services.embedded.supervisor import Child, start_child, stop_children, wait_ready
+from services.runtime.settings import Settings
 from tests.conftest import empty_tables
 from tests.dashboard.served import free_port
 

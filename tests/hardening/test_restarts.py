@@ -24,15 +24,16 @@ from sqlmodel import Session
 
 from dashboard.store import DataStore, DataUnavailable
 from dashboard.text import Translator
-from db.engine import get_engine, make_engine
+from db.engine import make_engine
 from db.migrate import upgrade
 from db.queries import Dimension
-from db.queries.health import Thresholds
+from db.queries.scoring import Thresholds
 from services.auth import create_token
-from services.cache import get_cache
-from services.settings import Settings, get_settings
-from services.supervisor import Child, start_child, stop_children, wait_ready
-from services.sync.imports import run_import
+from services.cache.query_cache import get_cache
+from services.embedded.supervisor import Child, start_child, stop_children, wait_ready
+from services.imports import run_import
+from services.runtime.database import get_engine
+from services.runtime.settings import Settings, get_settings
 from tests.dashboard.served import free_port
 from tests.services.conftest import PostgresCluster, RedisProcess, pg_cluster, redis_server, running_pg_cluster
 from tests.sync.conftest import sales_rows, write_csv

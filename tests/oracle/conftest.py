@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from db.engine import get_engine
-from services.cache import get_cache
+from services.cache.query_cache import get_cache
 from services.cli import db as db_commands
 from services.cli import imports as import_commands
 from services.cli import report as report_commands
-from services.settings import get_settings
+from services.runtime.database import get_engine
+from services.runtime.settings import get_settings
 from tests.conftest import throwaway_pg_database
 from tests.oracle.cases import Case, make_cases
 from tests.oracle.dataset import Business, make_business

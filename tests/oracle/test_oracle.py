@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from db.engine import get_engine
 from db.queries.pnl import budget_vs_actual
+from services.runtime.database import get_engine
 from tests.oracle.cases import Case
 from tests.oracle.conftest import Glance, World
 from tests.oracle.expected import (

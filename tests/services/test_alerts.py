@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from db.models import ImportRun
 from db.types import utcnow
-from services.alerts import check_alerts
-from services.settings import Settings
-from services.sync.imports import run_import
-from services.sync.sources import SourcesFile
-from services.sync.sources.state import record_failure, record_success
+from services.imports import run_import
+from services.ops.alerts import check_alerts
+from services.runtime.settings import Settings
+from services.sources import SourcesFile
+from services.sources.state import record_failure, record_success
 from tests.sync.conftest import sales_rows, write_csv
 
 

@@ -16,13 +16,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from db.engine import get_engine, make_engine
+from db.engine import make_engine
 from db.migrate import head_revision, upgrade
 from db.queries import Dimension, PnlDimension, budget_vs_actual, opex_by_category, pnl_report, sales_breakdown
-from services.backup import BackupError, create_backup, list_backups, prune_backups, restore_backup
 from services.cli.main import app
-from services.settings import Settings
-from services.sync.imports import run_import
+from services.imports import run_import
+from services.ops.backup import BackupError, create_backup, list_backups, prune_backups, restore_backup
+from services.runtime.database import get_engine
+from services.runtime.settings import Settings
 from tests.conftest import PG_ADMIN_URL
 from tests.factories import store_expense_lines, store_target_rows
 from tests.sync.conftest import sales_rows, snapshot, write_csv

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from db.migrate import head_revision
 from services import __version__
-from services.build_info import (
+from services.runtime.build_info import (
     BuildOrigin,
     ProblemKind,
     compute_build,
@@ -18,7 +18,7 @@ from services.build_info import (
     revision_matches,
     verify_sources,
 )
-from services.build_manifest import hash_tree, migration_head, tree_digest, write_manifest
+from services.runtime.digests import hash_tree, migration_head, tree_digest, write_manifest
 from tests.services.conftest import SourceCopy, install_wheel
 
 
@@ -34,7 +34,9 @@ def test_the_manifest_records_the_commit_per_file_hashes_and_their_digest(source
     build = read_manifest(path)
     assert build is not None and path == source_copy.root / "services" / "BUILD_INFO.json"
     assert stored["revision"] == _head(source_copy) and not build.dirty
-    assert "services/cache.py" in stored["files"] and not any("__pycache__" in name for name in stored["files"])
+    assert "services/cache/query_cache.py" in stored["files"] and not any(
+        "__pycache__" in name for name in stored["files"]
+    )
     assert stored["digest"] == tree_digest(stored["files"])
     assert build.origin is BuildOrigin.MANIFEST and build.build_time.tzinfo is not None
 
@@ -47,7 +49,7 @@ def test_the_digest_is_deterministic_and_ignores_bytecode_caches(source_copy: So
 
 
 def test_an_uncommitted_change_marks_the_revision_dirty_with_the_tree_hash(source_copy: SourceCopy) -> None:
-    with (source_copy.root / "services" / "cache.py").open("a") as module:
+    with (source_copy.root / "services" / "cache" / "query_cache.py").open("a") as module:
         module.write("\n# local edit\n")
     build = compute_build(source_copy.root)
     assert build.revision == f"{_head(source_copy)}-dirty-{build.digest[:12]}"
@@ -59,10 +61,10 @@ def test_verification_names_a_changed_and_a_missing_file(source_copy: SourceCopy
     assert verify_sources(build, root=source_copy.root, modules=[]).ok
     with (source_copy.root / "db" / "queries" / "pnl.py").open("a") as module:
         module.write("\nOPEX_FUDGE = 0\n")
-    (source_copy.root / "services" / "demo.py").unlink()
+    (source_copy.root / "services" / "embedded" / "demo.py").unlink()
     check = verify_sources(build, root=source_copy.root, modules=[])
     found = {(problem.path, problem.kind) for problem in check.problems}
-    assert found == {("db/queries/pnl.py", ProblemKind.CHANGED), ("services/demo.py", ProblemKind.MISSING)}
+    assert found == {("db/queries/pnl.py", ProblemKind.CHANGED), ("services/embedded/demo.py", ProblemKind.MISSING)}
     assert "differs from release" in check.describe() and "db/queries/pnl.py" in check.describe()
 
 
@@ -102,7 +104,7 @@ def test_a_wheel_built_from_the_repository_carries_the_manifest_of_exactly_its_f
         stored = json.loads(archive.read("services/BUILD_INFO.json"))
     assert stored["revision"] == _head(source_copy) and stored["alembic_head"] == head_revision()
     assert stored["files"] == hash_tree(installed.root) and stored["digest"] == tree_digest(stored["files"])
-    shown = installed.run("-m", "services.build_info", "show")
+    shown = installed.run("-m", "services.runtime.build_info", "show")
     assert shown.returncode == 0 and json.loads(shown.stdout)["origin"] == "manifest", shown.stderr
 
 
@@ -119,9 +121,9 @@ def test_an_install_changed_after_the_wheel_was_built_fails_verification_naming_
     source_copy: SourceCopy, tmp_path: Path
 ) -> None:
     installed = install_wheel(source_copy, tmp_path / "site")
-    clean = installed.run("-m", "services.build_info", "verify")
+    clean = installed.run("-m", "services.runtime.build_info", "verify")
     assert clean.returncode == 0 and "source digest clean" in clean.stdout, clean.stderr
     with (installed.root / "db" / "queries" / "pnl.py").open("a") as module:
         module.write("\nOPEX_FUDGE = 0\n")
-    tampered = installed.run("-m", "services.build_info", "verify")
+    tampered = installed.run("-m", "services.runtime.build_info", "verify")
     assert tampered.returncode == 1 and "db/queries/pnl.py: changed" in tampered.stderr

@@ -12,8 +12,8 @@ import pytest
 import redis
 
 from db.queries import BreakdownRow, Period
-from services.cache import Cache
-from services.settings import Settings
+from services.cache.query_cache import Cache
+from services.runtime.settings import Settings
 from tests.services.conftest import RedisProcess
 
 PARAMS = {"period": Period(date(2025, 1, 1), date(2025, 1, 31)), "territory": "UK"}

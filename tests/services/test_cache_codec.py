@@ -22,7 +22,7 @@ from db.queries import (
     Status,
     Unit,
 )
-from services.cache_codec import CodecError, dumps, loads, params_hash
+from services.cache.codec import CodecError, dumps, loads, params_hash
 
 
 def _scorecard() -> Scorecard:

@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from db.queries import BreakdownRow, Period
-from services.cache import Cache
-from services.settings import Settings
+from services.cache.query_cache import Cache
+from services.runtime.settings import Settings
 from tests.services.conftest import RedisProcess, wait_for
 
 PARAMS = {"period": Period(date(2025, 1, 1), date(2025, 1, 31))}

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import Session
 
 from db import queries
-from services.cache import cached_query, get_cache
-from services.settings import Settings
+from services.cache.query_cache import cached_query, get_cache
+from services.runtime.settings import Settings
 from tests.factories import sale, store_sales_lines
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import redis
 
 from db.queries import Period
-from services.cache import Cache
-from services.settings import Settings
+from services.cache.query_cache import Cache
+from services.runtime.settings import Settings
 from tests.services.conftest import RedisProcess, SourceCopy, install_wheel
 
 

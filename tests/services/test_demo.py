@@ -14,8 +14,8 @@ from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import KpiTarget, OperatingExpense
 from services.auth import create_token
-from services.demo import TERRITORIES, DemoPlan, seed_demo
-from services.settings import Settings
+from services.embedded.demo import TERRITORIES, DemoPlan, seed_demo
+from services.runtime.settings import Settings
 from services.sync.app import create_app
 
 

@@ -38,8 +38,8 @@ from db.dates import month_end, month_start
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.queries import Metric, Period, PeriodName
-from services.demo import DemoPlan, seed_demo
-from services.settings import Settings
+from services.embedded.demo import DemoPlan, seed_demo
+from services.runtime.settings import Settings
 from tests.cli.conftest import run_glance
 
 pytestmark = pytest.mark.slow

@@ -12,16 +12,11 @@ from sqlalchemy import Engine, text
 
 from db.engine import make_engine
 from db.migrate import alembic_config, head_revision, upgrade
-from services.build_info import SourceCheck
-from services.cache import Cache
-from services.health import (
-    CheckResult,
-    CheckState,
-    ReadyState,
-    readiness,
-    version_payload,
-)
-from services.settings import Settings
+from services.cache.query_cache import Cache
+from services.ops.readiness import ReadyState, readiness
+from services.runtime.build_info import SourceCheck
+from services.runtime.probes import CheckResult, CheckState, version_payload
+from services.runtime.settings import Settings
 from tests.services.conftest import PostgresCluster, RedisProcess
 
 MARGIN_S = 2.0

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, text
 
-from services.settings import Settings
-from services.sync.imports import ImportReport, run_import
+from services.imports import ImportReport, run_import
+from services.runtime.settings import Settings
 
 
 def sales_rows(

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from db.engine import session_scope
 from services.auth import create_token, revoke_token
 from services.cli.main import app as cli
-from services.settings import Settings
+from services.runtime.database import session_scope
+from services.runtime.settings import Settings
 from services.sync.app import create_app
 from tests.sync.conftest import sales_rows, scalar, write_csv
 
@@ -155,3 +155,29 @@ def test_a_refused_upload_answers_422_with_the_report(client: TestClient, tmp_pa
 def test_a_bad_mapping_is_a_400(client: TestClient, tmp_path: Path) -> None:
     response = _upload(client, write_csv(tmp_path / "s.csv", sales_rows(1)), _token("analyst"), mapping="{not json")
     assert response.status_code == 400 and "mapping" in response.json()["detail"]
+
+
+def test_the_columns_of_a_file_come_back_as_the_import_would_read_them(client: TestClient, tmp_path: Path) -> None:
+    # The dashboard's upload form asks this instead of reading files itself.
+    jsonl = tmp_path / "late.jsonl"
+    jsonl.write_text('{"Date": "2025-01-02", "Units": 1}\n' * 3 + '{"Date": "2025-01-03", "Region code": "X"}\n')
+    with jsonl.open("rb") as handle:
+        response = client.post(
+            "/api/v1/imports/columns", headers=_token("analyst"), files={"file": ("late.jsonl", handle)}
+        )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"format": "jsonl", "columns": ["Date", "Units", "Region code"]}
+
+
+def test_a_file_whose_columns_cannot_be_read_gets_422_naming_the_problem(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/imports/columns", headers=_token("analyst"), files={"file": ("old.xls", b"\xd0\xcf\x11\xe0rest")}
+    )
+    assert response.status_code == 422 and "old Excel (.xls)" in response.json()["detail"]
+
+
+def test_reading_a_files_columns_needs_the_analyst_role(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/imports/columns", headers=_token("viewer"), files={"file": ("s.csv", b"a,b\n1,2\n")}
+    )
+    assert response.status_code == 403

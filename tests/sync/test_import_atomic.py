@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from db.partitions import partition_name
-from services.settings import Settings
-from services.sync.imports import ImportReport, run_import
-from services.sync.imports.pipeline import SOURCE_LOCK_NAMESPACE
-from services.sync.imports.runs import fail_interrupted_runs
+from services.imports import ImportReport, run_import
+from services.imports.pipeline import SOURCE_LOCK_NAMESPACE
+from services.imports.runs import fail_interrupted_runs
+from services.runtime.settings import Settings
 from tests.sync.conftest import sales_rows, scalar, snapshot, write_csv
 
 _PG_TRIGGER = """

@@ -16,14 +16,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from db.engine import session_scope
 from db.models import SalesLine
 from services.auth import create_token
 from services.cli.main import app as cli
-from services.settings import Settings
+from services.contracts.report import IgnoredColumn
+from services.imports import run_import
+from services.runtime.database import session_scope
+from services.runtime.settings import Settings
 from services.sync.app import create_app
-from services.sync.imports import run_import
-from services.sync.imports.report import IgnoredColumn
 from tests.sync.conftest import Importer, sales_rows, scalar, write_csv, write_jsonl, write_parquet, write_xlsx
 
 LATE = 300

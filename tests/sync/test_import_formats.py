@@ -102,8 +102,8 @@ def test_format_is_read_from_content_not_name(tmp_path: Path, do_import: Importe
 
 
 def test_batches_keep_every_row(tmp_path: Path, backend_engine: Engine) -> None:
-    from services.settings import Settings
-    from services.sync.imports import run_import
+    from services.imports import run_import
+    from services.runtime.settings import Settings
 
     file = write_csv(tmp_path / "s.csv", sales_rows(23))
     report = run_import(backend_engine, kind="sales", file=file, settings=Settings(import_batch_rows=5))

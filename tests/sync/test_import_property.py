@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from services.settings import Settings
-from services.sync.imports import run_import
+from services.imports import run_import
+from services.runtime.settings import Settings
 from tests.conftest import empty_tables
 from tests.sync.conftest import write_csv
 

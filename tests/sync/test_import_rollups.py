@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from db.engine import session_scope
 from db.rollups import rebuild_all
-from services.settings import Settings
+from services.runtime.database import session_scope
+from services.runtime.settings import Settings
 from tests.sync.conftest import Importer, sales_rows, write_csv
 
 ROLLUPS = (

@@ -126,8 +126,8 @@ def test_the_whole_file_decides_the_date_order_not_its_first_batch(
     first_batch: str, tmp_path: Path, backend_engine: Engine
 ) -> None:
     """The first batch looks ISO (or cannot tell) but a later one is day-first: every slashed date is day-first."""
-    from services.settings import Settings
-    from services.sync.imports import run_import
+    from services.imports import run_import
+    from services.runtime.settings import Settings
 
     rows = sales_rows(6)
     days = [first_batch, first_batch, first_batch, "25/03/2025", "03/04/2025", "2025-03-02"]
@@ -143,8 +143,8 @@ def test_the_whole_file_decides_the_date_order_not_its_first_batch(
 def test_mixed_orders_in_later_batches_are_refused_naming_the_first_rows(
     tmp_path: Path, backend_engine: Engine
 ) -> None:
-    from services.settings import Settings
-    from services.sync.imports import run_import
+    from services.imports import run_import
+    from services.runtime.settings import Settings
 
     rows = sales_rows(9)
     days = ["13/02/2025", "01/02/2025", "01/02/2025", "14/02/2025", "01/02/2025", "02/14/2025", "02/13/2025"]
@@ -177,7 +177,7 @@ def test_ambiguous_dates_refuse_the_file_with_the_reason(
     assert report.status == "refused"
     assert "could be day-first or month-first" in report.message and "--date-format" in report.message
     assert snapshot(backend_engine) == before
-    from services.sync.imports import DateFormat
+    from services.imports import DateFormat
 
     assert do_import("sales", write_csv(tmp_path / "s.csv", rows), date_format=DateFormat.day_first).inserted == 2
 
@@ -194,8 +194,8 @@ def test_a_repeated_key_rejects_the_second_row_naming_the_first(
     tmp_path: Path, backend_engine: Engine, source: str
 ) -> None:
     """Also in a source's first import, which leaves repeats to the key, then reads again to reject them."""
-    from services.settings import Settings
-    from services.sync.imports import run_import
+    from services.imports import run_import
+    from services.runtime.settings import Settings
 
     source = f"new-{uuid.uuid4().hex}" if source == "new" else source  # "new": a partition of its own on Postgres
     rows = sales_rows(6)
@@ -212,8 +212,8 @@ def test_a_repeated_key_rejects_the_second_row_naming_the_first(
 
 
 def test_a_strict_first_import_lists_a_repeat_with_the_other_bad_rows(tmp_path: Path, backend_engine: Engine) -> None:
-    from services.settings import Settings
-    from services.sync.imports import run_import
+    from services.imports import run_import
+    from services.runtime.settings import Settings
 
     rows = sales_rows(6)
     rows[5]["external_id"] = "L2"

@@ -12,8 +12,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.sync.imports.dates import DateFormat, parse_date
-from services.sync.imports.values import MONEY, NUMBER, Parsed, parse_decimal, parse_integer
+from services.imports.dates import DateFormat, parse_date
+from services.imports.values import MONEY, NUMBER, Parsed, parse_decimal, parse_integer
 
 cells = st.one_of(
     st.from_regex(r"-?\d{1,17}(\.\d{0,5})?", fullmatch=True),

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from db.engine import session_scope
 from db.models import ApiToken
 from services.auth import Role, verify_token
+from services.runtime.database import session_scope
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `glance tokens create`.")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}

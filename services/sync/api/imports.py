@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
@@ -10,15 +12,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 
-from db.engine import get_engine
 from db.models import ApiToken
 from services.auth import Role
-from services.settings import Settings
+from services.contracts.report import FileColumns
+from services.imports import ImportKind, ImportReport, RunStatus, run_import
+from services.imports.errors import ImportRefusedError
+from services.imports.read import open_table
+from services.imports.rejected_csv import rejected_csv
+from services.imports.runs import fail_interrupted_runs, list_reports, load_report
+from services.runtime.database import get_engine
+from services.runtime.settings import Settings
 from services.sync.api.deps import require_role
-from services.sync.api.upload import BadUploadError, UploadTooLargeError, receive_upload, upload_dir
-from services.sync.imports import ImportKind, ImportReport, RunStatus, run_import
-from services.sync.imports.rejected_csv import rejected_csv
-from services.sync.imports.runs import fail_interrupted_runs, list_reports, load_report
+from services.sync.api.upload import BadUploadError, Upload, UploadTooLargeError, receive_upload, upload_dir
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
@@ -36,6 +41,27 @@ _UPLOAD_FORM: dict[str, Any] = {
                         "source": {"type": "string"},
                         "strict": {"type": "boolean"},
                         "dry_run": {"type": "boolean"},
+                    },
+                }
+            }
+        },
+    }
+}
+_COLUMNS_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "encoding": {"type": "string", "description": "a text file's encoding; detected when left out"},
+                        "sheet": {
+                            "type": "string",
+                            "description": "an XLSX sheet's name or number (default: the first)",
+                        },
                     },
                 }
             }
@@ -66,11 +92,9 @@ def _mapping(value: str | None) -> dict[str, str]:
     return parsed
 
 
-@router.post("/{kind}", response_model=ImportReport, openapi_extra=_UPLOAD_FORM)
-async def create_import(
-    kind: ImportKind, request: Request, caller: Annotated[ApiToken, Depends(require_role(Role.analyst))]
-) -> JSONResponse:
-    """Import the uploaded `file`; 200 with the report, 422 when refused, 500 when it failed."""
+@asynccontextmanager
+async def _uploaded_file(request: Request) -> AsyncIterator[Upload]:
+    """The request's multipart form with its `file` on disk, removed afterwards; 413 or 400 when unusable."""
     settings: Settings = request.app.state.settings
     limit_mb = settings.max_upload_mb
     with upload_dir(settings.data_dir) as directory:
@@ -87,6 +111,35 @@ async def create_import(
             raise HTTPException(
                 status.HTTP_400_BAD_REQUEST, detail="the form has no 'file' part; send the file as 'file'"
             )
+        yield upload
+
+
+# Before `/{kind}`, which would otherwise take "columns" for an import kind.
+@router.post("/columns", response_model=FileColumns, openapi_extra=_COLUMNS_FORM)
+async def read_columns(request: Request, _: Annotated[ApiToken, Depends(require_role(Role.analyst))]) -> FileColumns:
+    """The header of the uploaded `file` as an import would read it (format detected from the content); 422 naming
+    the problem when the file cannot be read."""
+    async with _uploaded_file(request) as upload:
+        assert upload.path is not None
+        try:
+            table = await run_in_threadpool(
+                open_table,
+                upload.path,
+                encoding=upload.fields.get("encoding") or None,
+                sheet=upload.fields.get("sheet") or None,
+            )
+        except ImportRefusedError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    return FileColumns(format=table.format.value, columns=table.columns)
+
+
+@router.post("/{kind}", response_model=ImportReport, openapi_extra=_UPLOAD_FORM)
+async def create_import(
+    kind: ImportKind, request: Request, caller: Annotated[ApiToken, Depends(require_role(Role.analyst))]
+) -> JSONResponse:
+    """Import the uploaded `file`; 200 with the report, 422 when refused, 500 when it failed."""
+    async with _uploaded_file(request) as upload:
+        assert upload.path is not None
         report = await run_in_threadpool(
             run_import,
             get_engine(),
@@ -98,7 +151,7 @@ async def create_import(
             strict=_flag(upload.fields.get("strict")),
             dry_run=_flag(upload.fields.get("dry_run")),
             requested_by=f"token:{caller.name}",
-            settings=settings,
+            settings=request.app.state.settings,
         )
     return JSONResponse(report.model_dump(mode="json"), status_code=_STATUS_CODES.get(report.status, 200))
 

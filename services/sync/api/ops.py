@@ -9,17 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from db.engine import get_engine
-from services import metrics
-from services.cache import get_cache
-from services.health import (
-    Readiness,
-    VersionPayload,
-    readiness,
-    startup_check,
-    version_payload,
-)
-from services.settings import get_settings
+from services.cache.query_cache import get_cache
+from services.ops.readiness import Readiness, readiness
+from services.runtime import metrics
+from services.runtime.database import get_engine
+from services.runtime.probes import VersionPayload, startup_check, version_payload
+from services.runtime.settings import get_settings
 
 SERVICE = "sync"
 

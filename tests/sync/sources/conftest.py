@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from services.settings import Settings
-from services.sync.sources import SourcesFile, load_sources
+from services.runtime.settings import Settings
+from services.sources import SourcesFile, load_sources
 from tests.factories import SALES_HEADER
 from tests.sync.conftest import sales_rows
 

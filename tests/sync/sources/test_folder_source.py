@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from services.settings import Settings
-from services.sync.imports import RunStatus
-from services.sync.sources import FolderSource, PullStatus, pull_source
+from services.imports import RunStatus
+from services.runtime.settings import Settings
+from services.sources import FolderSource, PullStatus, pull_source
 from tests.sync.conftest import sales_rows, scalar, write_csv
 from tests.sync.sources.conftest import declare
 

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db.queries import sales_totals
-from services.settings import Settings
-from services.sync.imports import RunStatus
-from services.sync.sources import PullStatus, pull_source
+from services.imports import RunStatus
+from services.runtime.settings import Settings
+from services.sources import PullStatus, pull_source
 from tests.sync.conftest import sales_rows, scalar
 from tests.sync.sources.conftest import FAST_RETRY, FakeShop, declare
 

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from db.engine import make_engine
-from services.settings import Settings, get_settings
+from services.ops.scheduler import Leadership
+from services.runtime.settings import Settings, get_settings
 from services.sync.app import create_app
-from services.sync.scheduler import Leadership
 from tests.sync.conftest import scalar
 from tests.sync.sources.conftest import FakeShop
 

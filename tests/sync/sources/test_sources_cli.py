@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from services.cli.main import app
-from services.settings import Settings, get_settings
+from services.runtime.settings import Settings, get_settings
 from tests.sync.sources.conftest import FAST_RETRY, FakeShop
 
 runner = CliRunner()

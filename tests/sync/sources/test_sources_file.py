@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.sync.sources import SourceConfigError
+from services.sources import SourceConfigError
 from tests.sync.sources.conftest import declare
 
 HTTP = {"name": "shop", "kind": "http", "target": "sales", "url": "https://shop.example/api/orders"}

@@ -12,8 +12,8 @@ import pymysql
 import pytest
 from sqlalchemy import Engine
 
-from services.settings import Settings
-from services.sync.sources import PullStatus, SqlSource, pull_source
+from services.runtime.settings import Settings
+from services.sources import PullStatus, SqlSource, pull_source
 from tests.conftest import PG_ADMIN_URL
 from tests.sync.conftest import scalar
 from tests.sync.sources.conftest import FAST_RETRY, declare
