@@ -29,8 +29,15 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/glance demo
 
+## Style, formatting, the import layers and types; the test command runs it first, so CI does.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
 ## Install and run the whole test suite (Postgres and Redis on 127.0.0.1 are used when running).
-test: install-test
+test: install-test lint
 	$(BIN)/pytest
 
 clean:

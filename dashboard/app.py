@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from dashboard.assets import asset_url
 from dashboard.formatting import Formatter, locale_for
 from dashboard.identity import SessionUser
-from dashboard.pages.base import Page, PageContext
+from dashboard.pages.base import Page, PageContext, Part
 from dashboard.pages.glance import GlancePage
 from dashboard.pages.imports import ImportsPage
 from dashboard.pages.ops import OpsPage
@@ -57,7 +57,7 @@ STORE_URL_PARAMS = {
 class GlanceApp(pn.viewable.Viewer):
     """The session's app: which page is shown, and the layout that shows it."""
 
-    page = param.Selector(default="glance", objects=list(PAGES), check_on_set=False)
+    page: param.Selector[str] = param.Selector(default="glance", objects=list(PAGES), check_on_set=False)
 
     def __init__(
         self,
@@ -115,7 +115,8 @@ class GlanceApp(pn.viewable.Viewer):
                 self.pages[key] = kinds[key](self.ctx)
         return self.pages[key]
 
-    def show(self, *, first_paint: bool = False) -> None:
+    # Updates the view in place; Panel's own Viewer.show (serve in a new window) is never used here.
+    def show(self, *, first_paint: bool = False) -> None:  # type: ignore[override]
         """Show the chosen page, or refuse a page this role may not see and show the home page."""
         key = self.page
         if key not in self.allowed:
@@ -185,7 +186,7 @@ class GlanceApp(pn.viewable.Viewer):
             return f'<div class="glance system degraded" role="status">{self.tr("state.degraded")}</div>'
         return f'<div class="glance system ok" role="status">{self.tr("system.ok")}</div>'
 
-    def sidebar(self) -> list[pn.viewable.Viewable]:
+    def sidebar(self) -> list[Part]:
         """User card, sections, filters, system status and sign-out."""
         tr, user = self.tr, self.user
         card = html_pane(
@@ -219,5 +220,6 @@ class GlanceApp(pn.viewable.Viewer):
             favicon=asset_url("favicon.svg"),
         )
 
-    def __panel__(self) -> pn.viewable.Viewable:
+    # Panel serves a template returned here, but types Viewer.__panel__ as returning a Viewable.
+    def __panel__(self) -> GlanceTemplate:  # type: ignore[override]
         return self.template()

@@ -89,9 +89,10 @@ class Formatter:
         """A short whole number such as 12.3K."""
         if value is None:
             return DASH
-        if abs(value) < 10_000:
+        number = Decimal(value)  # exact for an int; typeshed's abs() cannot type an `int | Decimal`
+        if abs(number) < 10_000:
             return self.count(value)
-        scaled, suffix = _compact(Decimal(value), self.locale.language)
+        scaled, suffix = _compact(number, self.locale.language)
         return format_decimal(scaled, format=_compact_pattern(suffix), locale=self.locale)
 
     def percent(self, ratio: Decimal | None) -> str:

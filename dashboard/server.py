@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlparse
 
 import panel as pn
 import structlog
+from panel.io.location import Location
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -29,7 +31,7 @@ RETRY_MS = 5000
 drop_mathjax()
 
 
-def _unavailable(tr: Translator, text: str) -> pn.viewable.Viewable:
+def _unavailable(tr: Translator, text: str) -> GlanceTemplate:
     """A page that says what is wrong and reloads itself once the database answers again."""
 
     def retry() -> None:
@@ -38,18 +40,20 @@ def _unavailable(tr: Translator, text: str) -> pn.viewable.Viewable:
                 load_user(session, username=pn.state.user or "")
         except OperationalError:
             return
-        pn.state.location.reload = True
+        # Panel types `location` as optional; this callback is scheduled only in a served session, which has one.
+        cast(Location, pn.state.location).reload = True
 
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.state.add_periodic_callback(retry, period=RETRY_MS)
     return GlanceTemplate(title="Glance", main=[html_pane(notice_html(text, "warn"))], header_background=HEADER_COLOUR)
 
 
-def create_session() -> pn.viewable.Viewable:
+def create_session() -> pn.viewable.Viewable | GlanceTemplate:
     """Build one browser tab's app for the signed-in user."""
     settings = get_settings()
     pn.extension("tabulator", js_files={"glance": asset_url("glance.js")})
-    accept_language = pn.state.headers.get("Accept-Language")
+    # Panel allows a list per header; the request headers of a session come from Tornado, one string each.
+    accept_language = cast(str | None, pn.state.headers.get("Accept-Language"))
     tr = Translator(choose_language(None, accept_language))
     try:
         with Session(get_engine()) as session:

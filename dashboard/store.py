@@ -62,12 +62,20 @@ class Trend:
 class DataStore(pn.viewable.Viewer):
     """Filters shared by every page of one session, and the figures for them."""
 
-    period = param.Selector(default=PeriodName.MTD.value, objects=PERIODS, doc="Named period or custom")
+    period: param.Selector[str] = param.Selector(
+        default=PeriodName.MTD.value, objects=PERIODS, doc="Named period or custom"
+    )
     start = param.CalendarDate(default=None, allow_None=True, doc="First day of a custom period")
     end = param.CalendarDate(default=None, allow_None=True, doc="Last day of a custom period")
-    territory = param.Selector(default="", objects=[""], check_on_set=False, doc="'' means all territories")
-    channel = param.Selector(default="", objects=[""], check_on_set=False, doc="'' means all channels")
-    category = param.Selector(default="", objects=[""], check_on_set=False, doc="'' means all categories")
+    territory: param.Selector[str] = param.Selector(
+        default="", objects=[""], check_on_set=False, doc="'' means all territories"
+    )
+    channel: param.Selector[str] = param.Selector(
+        default="", objects=[""], check_on_set=False, doc="'' means all channels"
+    )
+    category: param.Selector[str] = param.Selector(
+        default="", objects=[""], check_on_set=False, doc="'' means all categories"
+    )
 
     def __init__(
         self, *, engine: Engine, thresholds: Thresholds, tr: Translator, today: date | None = None, **params: Any

@@ -13,19 +13,22 @@ tests/dashboard/test_panel_hooks.py fails loudly when a Panel release stops hono
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from panel.io import resources as panel_resources
 from panel.template import VanillaTemplate
+
+if TYPE_CHECKING:
+    from panel.io.resources import ResourcesType  # declared for type checkers only
 
 
 class GlanceTemplate(VanillaTemplate):
     """Panel's plain template without its Google Fonts stylesheet."""
 
-    _resources: ClassVar[dict[str, Any]] = {**VanillaTemplate._resources, "css": {}}
+    _resources: ClassVar[ResourcesType] = {**VanillaTemplate._resources, "css": {}}
 
 
-def _no_mathjax(_roots: object) -> bool:
+def _no_mathjax(roots: object) -> bool:
     return False
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import DataVersion
+from db.models import DataVersion, table_of
 from db.types import utcnow
 
-_table = DataVersion.__table__
+_table = table_of(DataVersion)
 
 
 def current_data_version(session: Session) -> int:
     """The data version the database holds now."""
-    return session.execute(select(_table.c.version).where(_table.c.id == 1)).scalar_one()
+    version: int = session.execute(select(_table.c.version).where(_table.c.id == 1)).scalar_one()
+    return version
 
 
 def bump_data_version(session: Session) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from db.models import FxRate
 
@@ -24,7 +25,7 @@ class Converted:
 
 def load_rates(session: Session) -> pl.DataFrame:
     """Every stored monthly rate as a frame of month, currency, rate."""
-    rows = session.execute(select(FxRate.month, FxRate.currency, FxRate.rate)).all()
+    rows = session.execute(select(col(FxRate.month), col(FxRate.currency), col(FxRate.rate))).all()
     return pl.DataFrame(
         {"month": [r[0] for r in rows], "currency": [r[1] for r in rows], "rate": [r[2] for r in rows]},
         schema={"month": pl.Date, "currency": pl.String, "rate": RATE},

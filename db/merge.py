@@ -12,9 +12,10 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
+import psycopg
 from sqlalchemy import (
     Boolean,
     Column,
@@ -212,7 +213,7 @@ def in_key_order(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
     return frame.sort(key)
 
 
-def create_stage(session: Session, table: Table, columns: list[Column]) -> Table:
+def create_stage(session: Session, table: Table, columns: list[Column[Any]]) -> Table:
     stage = Table(
         f"glance_stage_{table.name}_{next(_stage_ids)}",
         MetaData(),
@@ -228,7 +229,8 @@ def load_frame(session: Session, stage: Table, frame: pl.DataFrame) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         names = ", ".join(f'"{name}"' for name in frame.columns)
-        raw = connection.connection.driver_connection
+        # SQLAlchemy types the DBAPI connection as optional Any; on the postgresql dialect it is psycopg's.
+        raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
         with raw.cursor() as cursor, cursor.copy(f'COPY "{stage.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
             # Polars encodes the next slice as CSV (without the GIL) while this thread sends the last.
             for data in one_ahead(frame.iter_slices(_COPY_SLICE_ROWS), _csv_bytes, name="copy-encode"):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 from db.types import AwareDateTime, Money, ScaledDecimal, identifier, utcnow
@@ -266,3 +267,10 @@ __all__ = [
     "SalesProductMonthly",
     "SourceState",
 ]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core `Table` a SQLModel table class maps to (what `model.__table__` holds)."""
+    # SQLModel sets `__table__` at class creation without declaring it to type checkers, and the mapper's
+    # `local_table` (the same object) is typed as the wider `FromClause`: this is the one place that narrows it.
+    return cast(Table, inspect(model).local_table)

@@ -40,12 +40,16 @@ def is_partitioned(session: Session, table: Table) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return False
     kind = session.execute(text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table.name})
-    return kind.scalar_one_or_none() == "p"
+    relkind: str | None = kind.scalar_one_or_none()
+    return relkind == "p"
 
 
 def has_partition(session: Session, source: str) -> bool:
     """True when `source` has its partition (or a detached table of that name made in this transaction)."""
-    return session.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": partition_name(source)}).scalar_one()
+    found: bool = session.execute(
+        text("SELECT to_regclass(:t) IS NOT NULL"), {"t": partition_name(source)}
+    ).scalar_one()
+    return found
 
 
 def create_detached(session: Session, table: Table, source: str) -> Table:
@@ -110,4 +114,5 @@ def source_table(session: Session, table: Table, source: str) -> Table:
 
 def _literal(session: Session, value: str) -> str:
     """`value` as a SQL string literal (DDL takes no bind parameters), quoted by the server's own rules."""
-    return session.execute(text("SELECT quote_literal(CAST(:v AS text))"), {"v": value}).scalar_one()
+    quoted: str = session.execute(text("SELECT quote_literal(CAST(:v AS text))"), {"v": value}).scalar_one()
+    return quoted

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from db.chunks import among
 from db.dates import month_end, month_sql, month_start
 from db.merge import create_stage, load_frame
-from db.models import OrdersDaily, SalesDaily, SalesLine, SalesProductMonthly
+from db.models import OrdersDaily, SalesDaily, SalesLine, SalesProductMonthly, table_of
 
-_line = SalesLine.__table__
-_daily = SalesDaily.__table__
-_orders = OrdersDaily.__table__
-_products = SalesProductMonthly.__table__
+_line = table_of(SalesLine)
+_daily = table_of(SalesDaily)
+_orders = table_of(OrdersDaily)
+_products = table_of(SalesProductMonthly)
 
 
 def refresh_rollups(session: Session, *, first_day: date, last_day: date) -> None:

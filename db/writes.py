@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from typing import cast
 
 import polars as pl
 import psycopg
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.merge import DuplicateKeyError, MergeResult, load_frame, merge_frame, update_rows
-from db.models import FxRate, KpiTarget, OperatingExpense, SalesLine
+from db.models import FxRate, KpiTarget, OperatingExpense, SalesLine, table_of
 from db.partitions import attach, create_detached, has_partition, is_partitioned, set_defaults, source_table
 from db.rollups import refresh_rollups
 
@@ -39,7 +41,7 @@ SALES_COLUMNS = (
 EXPENSE_COLUMNS = ("month", "territory", "category", "currency", "amount", "amount_rc", "source")
 TARGET_COLUMNS = ("month", "territory", "metric", "value", "source")
 FX_COLUMNS = ("month", "currency", "rate")
-_sales = SalesLine.__table__
+_sales = table_of(SalesLine)
 
 
 def _with_run(frame: pl.DataFrame, columns: tuple[str, ...], import_run_id: int | None) -> pl.DataFrame:
@@ -114,7 +116,10 @@ class FirstLoad:
         with _repeats_raise():
             load_frame(self.session, self._target, rows.drop(*self._constants))
         days = rows.get_column("order_date")
-        return MergeResult(rows.height, 0, 0, first_day=days.min(), last_day=days.max())  # type: ignore[arg-type]
+        # polars types min()/max() as any Python scalar; on a Date column they are dates (None when all null).
+        return MergeResult(
+            rows.height, 0, 0, first_day=cast(date | None, days.min()), last_day=cast(date | None, days.max())
+        )
 
     def finish(self) -> None:
         """After the last batch: attach the new table, which builds its key and indexes in one pass each."""
@@ -143,7 +148,7 @@ def store_expenses(session: Session, *, frame: pl.DataFrame, import_run_id: int 
     """Upsert monthly operating expenses on (month, territory, category)."""
     return merge_frame(
         session,
-        table=OperatingExpense.__table__,
+        table=table_of(OperatingExpense),
         key=("month", "territory", "category"),
         frame=_with_run(frame, EXPENSE_COLUMNS, import_run_id),
         provenance=("import_run_id", "source"),
@@ -154,7 +159,7 @@ def store_targets(session: Session, *, frame: pl.DataFrame, import_run_id: int |
     """Upsert monthly KPI targets on (month, territory, metric)."""
     return merge_frame(
         session,
-        table=KpiTarget.__table__,
+        table=table_of(KpiTarget),
         key=("month", "territory", "metric"),
         frame=_with_run(frame, TARGET_COLUMNS, import_run_id),
         provenance=("import_run_id", "source"),
@@ -165,7 +170,7 @@ def store_fx_rates(session: Session, *, frame: pl.DataFrame, import_run_id: int 
     """Upsert monthly FX rates on (month, currency)."""
     return merge_frame(
         session,
-        table=FxRate.__table__,
+        table=table_of(FxRate),
         key=("month", "currency"),
         frame=_with_run(frame, FX_COLUMNS, import_run_id),
     )
@@ -179,4 +184,4 @@ def store_reporting_amounts(session: Session, *, kind: str, frame: pl.DataFrame)
     """
     if kind == "sales":
         return update_rows(session, table=_sales, frame=frame, key=("source", "external_id"))
-    return update_rows(session, table=OperatingExpense.__table__, frame=frame)
+    return update_rows(session, table=table_of(OperatingExpense), frame=frame)

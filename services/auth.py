@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from db.merge import MergeResult
 from db.models import ApiToken, AppUser
@@ -72,7 +73,7 @@ def _role(role: str | Role) -> Role:
 
 def get_user(session: Session, *, username: str) -> AppUser | None:
     """The user called `username`, if any."""
-    return session.execute(select(AppUser).where(AppUser.username == username)).scalar_one_or_none()
+    return session.execute(select(AppUser).where(col(AppUser.username) == username)).scalar_one_or_none()
 
 
 def create_user(
@@ -167,7 +168,7 @@ def create_token(session: Session, *, name: str, role: str | Role) -> str:
     """Create an API token and return its secret; only its SHA-256 is stored, so show it once."""
     if not name.strip():
         raise AccountError("a token name cannot be blank")
-    if session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none() is not None:
+    if session.execute(select(ApiToken).where(col(ApiToken.name) == name)).scalar_one_or_none() is not None:
         raise AccountError(f"a token called '{name}' already exists; revoke it or pick another name")
     secret = f"glance_{secrets.token_urlsafe(32)}"
     session.add(ApiToken(name=name, role=_role(role).value, token_hash=_token_hash(secret)))
@@ -179,7 +180,7 @@ def register_token(session: Session, *, name: str, role: str | Role, token: str)
     """Accept a secret chosen elsewhere (e.g. `GLANCE_API_TOKEN` from `.env`); False if already known."""
     if len(token) < 16:
         raise AccountError(f"the token for '{name}' is too short; use at least 16 random characters")
-    if session.execute(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).scalar_one_or_none():
+    if session.execute(select(ApiToken).where(col(ApiToken.token_hash) == _token_hash(token))).scalar_one_or_none():
         return False
     session.add(ApiToken(name=name, role=_role(role).value, token_hash=_token_hash(token)))
     session.flush()
@@ -188,7 +189,7 @@ def register_token(session: Session, *, name: str, role: str | Role, token: str)
 
 def verify_token(session: Session, *, token: str) -> ApiToken | None:
     """The live token with this secret (its last use recorded), or None when unknown or revoked."""
-    found = session.execute(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).scalar_one_or_none()
+    found = session.execute(select(ApiToken).where(col(ApiToken.token_hash) == _token_hash(token))).scalar_one_or_none()
     if found is None or found.revoked_at is not None:
         return None
     found.last_used_at = utcnow()
@@ -198,7 +199,7 @@ def verify_token(session: Session, *, token: str) -> ApiToken | None:
 
 def revoke_token(session: Session, *, name: str) -> ApiToken:
     """Revoke the token called `name` (it stops working at once)."""
-    found = session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none()
+    found = session.execute(select(ApiToken).where(col(ApiToken.name) == name)).scalar_one_or_none()
     if found is None:
         raise AccountError(f"there is no token called '{name}'")
     if found.revoked_at is None:

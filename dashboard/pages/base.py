@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeAlias
 
 import panel as pn
 import param
@@ -20,6 +21,8 @@ log = structlog.get_logger(__name__)
 RETRY_MS = 5000
 
 Step = Callable[[], None]
+Part: TypeAlias = "pn.viewable.Viewable | pn.viewable.Viewer"
+"""One of a page's parts: a Panel object, or one of our views (a `Viewer`, which Panel renders via `__panel__`)."""
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Page(pn.viewable.Viewer):
         self._layout = pn.Column(self.status, *self.build(), sizing_mode="stretch_width")
         self._layout.visible = self.param.visible.rx()
 
-    def build(self) -> list[pn.viewable.Viewable]:
+    def build(self) -> list[Part]:
         """The page's parts, created once."""
         raise NotImplementedError
 
@@ -123,7 +126,7 @@ class Page(pn.viewable.Viewer):
         return self._layout
 
 
-def run_steps(steps: list[Callable[[], bool]]) -> None:
+def run_steps(steps: Sequence[Callable[[], bool]]) -> None:
     """Run steps one per event-loop tick, so each part reaches the browser before the next starts.
 
     Outside a server session (tests) the steps simply run in order.
@@ -131,7 +134,7 @@ def run_steps(steps: list[Callable[[], bool]]) -> None:
     doc = pn.state.curdoc
     if not steps:
         return
-    if not in_session():
+    if doc is None or not in_session():
         for step in steps:
             if not step():
                 return

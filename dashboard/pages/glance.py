@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import panel as pn
 
-from dashboard.pages.base import Page, Step
+from dashboard.pages.base import Page, Part, Step
 from dashboard.views.banner import Banner
 from dashboard.views.cards import KpiCards
 from dashboard.views.charts import Chart, revenue_bars, revenue_trend
@@ -19,7 +19,7 @@ class GlancePage(Page):
     key = "glance"
     first_paint = 2  # banner and cards come with the page; charts follow
 
-    def build(self) -> list[pn.viewable.Viewable]:
+    def build(self) -> list[Part]:
         tr, fmt = self.ctx.tr, self.ctx.fmt
         self.banner = Banner(tr=tr, fmt=fmt)
         self.cards = KpiCards(tr=tr, fmt=fmt)

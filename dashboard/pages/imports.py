@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import html
 import io
+from typing import cast
 
 import panel as pn
 import structlog
 
-from dashboard.pages.base import Page, PageContext, Step
+from dashboard.pages.base import Page, PageContext, Part, Step
 from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
 from dashboard.views.notices import html_pane, notice_html
 from dashboard.views.tables import Column, Table
@@ -52,7 +53,7 @@ class ImportsPage(Page):
         self.columns: list[str] = []
         super().__init__(ctx)
 
-    def build(self) -> list[pn.viewable.Viewable]:
+    def build(self) -> list[Part]:
         tr = self.ctx.tr
         self.availability = html_pane("", visible=False)
         self.kind = pn.widgets.Select(label=tr("imports.kind"), options=[k.value for k in ImportKind], value="sales")
@@ -148,16 +149,18 @@ class ImportsPage(Page):
             return
         self.upload_button.loading = True
         try:
-            self.report = await asyncio.to_thread(
+            report = await asyncio.to_thread(
                 self.client.upload,
                 kind=ImportKind(self.kind.value),
                 filename=self.file.filename or "upload",
                 content=self.file.value,
-                source=self.source.value.strip() or "dashboard",
+                # Panel types a TextInput's value as optional; this one starts as "dashboard" and is never None.
+                source=cast(str, self.source.value).strip() or "dashboard",
                 mapping=self.chosen_mapping(),
                 strict=self.strict.value,
                 requested_by=self.ctx.user.username,
             )
+            self.report = report
         except SyncUnavailable as exc:
             log.warning("upload_sync_unavailable", error=str(exc))
             self.report_pane.object = notice_html(tr("imports.unavailable", problem=str(exc)[:120]), "error")
@@ -167,7 +170,7 @@ class ImportsPage(Page):
             return
         finally:
             self.upload_button.loading = False
-        self.show_report(self.report)
+        self.show_report(report)
         self.load_history()
 
     def show_report(self, report: ImportReport) -> None:

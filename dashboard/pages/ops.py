@@ -5,7 +5,7 @@ from __future__ import annotations
 import panel as pn
 from sqlalchemy import Engine
 
-from dashboard.pages.base import Page, PageContext, Step
+from dashboard.pages.base import Page, PageContext, Part, Step
 from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
 from dashboard.system import source_check
 from dashboard.views.notices import html_pane, kv_table
@@ -28,7 +28,7 @@ class OpsPage(Page):
         self.settings = settings
         super().__init__(ctx)
 
-    def build(self) -> list[pn.viewable.Viewable]:
+    def build(self) -> list[Part]:
         tr = self.ctx.tr
         self.parts = html_pane("")
         self.dependencies = html_pane("")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import panel as pn
 
-from dashboard.pages.base import Page, Step
+from dashboard.pages.base import Page, Part, Step
 from dashboard.text import Translator
 from dashboard.views.cards import coverage_text
 from dashboard.views.notices import html_pane, notice_html
@@ -78,7 +78,7 @@ class PnlPage(Page):
 
     key = "pnl"
 
-    def build(self) -> list[pn.viewable.Viewable]:
+    def build(self) -> list[Part]:
         tr, fmt = self.ctx.tr, self.ctx.fmt
         loading = tr("state.loading")
         self.by_territory = Table((Column("key", "text"), *PNL_COLUMNS), tr, fmt, loading_text=loading)
@@ -111,7 +111,7 @@ class PnlPage(Page):
 
     def load_months(self) -> None:
         report = self.ctx.store.pnl(PnlDimension.MONTH)
-        rows = [replace(r, key=self.ctx.fmt.month(r.key)) for r in report.rows]
+        rows = tuple(replace(r, key=self.ctx.fmt.month(r.key)) for r in report.rows)
         self._fill(self.by_month, replace(report, rows=rows))
 
     def load_costs(self) -> None:

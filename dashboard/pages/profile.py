@@ -5,7 +5,7 @@ from __future__ import annotations
 import panel as pn
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard.pages.base import Page, Step
+from dashboard.pages.base import Page, Part, Step
 from dashboard.text import LANGUAGE_NAMES
 from dashboard.views.notices import html_pane, kv_table, notice_html
 from services.auth import authenticate, set_language, set_password
@@ -19,7 +19,7 @@ class ProfilePage(Page):
 
     key = "profile"
 
-    def build(self) -> list[pn.viewable.Viewable]:
+    def build(self) -> list[Part]:
         tr, user = self.ctx.tr, self.ctx.user
         facts = html_pane(
             kv_table(

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import panel as pn
 
-from dashboard.pages.base import Page, Step
+from dashboard.pages.base import Page, Part, Step
 from dashboard.views.charts import Chart, revenue_bars, revenue_trend
 from dashboard.views.tables import Column, Table, csv_text
 from db.queries import Breakdown, Dimension
@@ -28,7 +28,7 @@ class SalesPage(Page):
 
     key = "sales"
 
-    def build(self) -> list[pn.viewable.Viewable]:
+    def build(self) -> list[Part]:
         tr = self.ctx.tr
         loading, empty = tr("state.loading"), tr("chart.no_sales")
         self.territory_rows: list[str] = []

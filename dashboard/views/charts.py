@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 import holoviews as hv
 import hvplot.pandas  # noqa: F401  (registers the .hvplot accessor and loads the Bokeh backend)
@@ -31,7 +32,7 @@ MONEY_TICKS = 5
 MIN_MONEY_SPAN = Decimal(10)
 """The least a money axis spans, so that even a currency without minor units gets distinct labels."""
 TOOLTIP = "<b>@{label}</b><br>@{exact}"
-QUIET = {"toolbar": None, "default_tools": []}
+QUIET: dict[str, Any] = {"toolbar": None, "default_tools": []}
 """No toolbar, pan or zoom: the ticks are fixed, and a page of figures is not for exploring."""
 HALF_DAY = pd.Timedelta(hours=12)
 HALF_MONTH = pd.Timedelta(days=16)
@@ -157,7 +158,8 @@ class Chart(pn.viewable.Viewer):
     def loading(self) -> None:
         self.message(skeleton_html(self._loading_text))
 
-    def show(self, plot: hv.Element | None) -> None:
+    # Updates the view in place; Panel's own Viewer.show (serve in a new window) is never used here.
+    def show(self, plot: hv.Element | None) -> None:  # type: ignore[override]
         """Show the plot, or say there is nothing to draw (a chart builder's None)."""
         if plot is None:
             self.message(notice_html(self._empty_text))

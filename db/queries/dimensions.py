@@ -9,11 +9,11 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from db.data_version import current_data_version
-from db.models import ImportRun, OperatingExpense, SalesDaily
+from db.models import ImportRun, OperatingExpense, SalesDaily, table_of
 
-_daily = SalesDaily.__table__
-_opex = OperatingExpense.__table__
-_runs = ImportRun.__table__
+_daily = table_of(SalesDaily)
+_opex = table_of(OperatingExpense)
+_runs = table_of(ImportRun)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.dates import month_end, month_start
-from db.models import KpiTarget, OperatingExpense
+from db.models import KpiTarget, OperatingExpense, table_of
 from db.queries.figures import money
 from db.queries.periods import Period
 
-_opex = OperatingExpense.__table__
-_targets = KpiTarget.__table__
+_opex = table_of(OperatingExpense)
+_targets = table_of(KpiTarget)
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, Table, and_, cast, func, select, union_all
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from db.dates import month_end, month_sql, month_start, next_month, year_sql
-from db.models import OrdersDaily, SalesDaily, SalesLine, SalesProductMonthly
+from db.models import OrdersDaily, SalesDaily, SalesLine, SalesProductMonthly, table_of
 from db.queries.figures import SalesFigures
 from db.queries.periods import Filters
 
-_daily = SalesDaily.__table__
-_orders = OrdersDaily.__table__
-_products = SalesProductMonthly.__table__
-_lines = SalesLine.__table__
+_daily = table_of(SalesDaily)
+_orders = table_of(OrdersDaily)
+_products = table_of(SalesProductMonthly)
+_lines = table_of(SalesLine)
 ZERO = Decimal("0.00")
 ONE_DAY = timedelta(days=1)
 
@@ -134,7 +136,9 @@ def _key_text(key: object) -> str:
     return str(key)
 
 
-def _rollup_statement(session: Session, dimension: Dimension, start: date, end: date, filters: Filters) -> Select:
+def _rollup_statement(
+    session: Session, dimension: Dimension, start: date, end: date, filters: Filters
+) -> Select[*tuple[Any, ...]]:
     dialect = session.get_bind().dialect
     orders_by_cell = dimension is Dimension.CATEGORY or filters.category is not None
     key = _time_key(dialect, dimension, _daily.c.day) if dimension.is_time else _daily.c[dimension.value]
@@ -152,7 +156,7 @@ def _rollup_statement(session: Session, dimension: Dimension, start: date, end: 
     if orders_by_cell:
         return sums
     # Orders come from OrdersDaily, where each order is counted once per day, territory and channel.
-    sums = sums.subquery()
+    cells = sums.subquery()
     order_key = _time_key(dialect, dimension, _orders.c.day) if dimension.is_time else _orders.c[dimension.value]
     orders = (
         select(order_key.label("key"), func.sum(_orders.c.orders).label("orders"))
@@ -161,23 +165,25 @@ def _rollup_statement(session: Session, dimension: Dimension, start: date, end: 
         .subquery()
     )
     return select(
-        sums.c.key, sums.c.net_revenue, sums.c.cogs, sums.c.units, func.coalesce(orders.c.orders, 0)
-    ).select_from(sums.outerjoin(orders, sums.c.key == orders.c.key))
+        cells.c.key, cells.c.net_revenue, cells.c.cogs, cells.c.units, func.coalesce(orders.c.orders, 0)
+    ).select_from(cells.outerjoin(orders, cells.c.key == orders.c.key))
 
 
-def _time_key(dialect: object, dimension: Dimension, column: ColumnElement[date]) -> ColumnElement[object]:
+def _time_key(
+    dialect: Dialect, dimension: Dimension, column: ColumnElement[date]
+) -> ColumnElement[date] | ColumnElement[str]:
     if dimension is Dimension.DAY:
         return column
     if dimension is Dimension.MONTH:
-        return month_sql(dialect, column)  # type: ignore[arg-type]
-    return cast(year_sql(dialect, column), String)  # type: ignore[arg-type]
+        return month_sql(dialect, column)
+    return cast(year_sql(dialect, column), String)
 
 
-def _product_statement(session: Session, start: date, end: date, filters: Filters) -> Select:
+def _product_statement(session: Session, start: date, end: date, filters: Filters) -> Select[*tuple[Any, ...]]:
     """Whole months from the monthly product rollup, partial edge months from the sales lines."""
     first_full = start if start.day == 1 else next_month(start)
     last_full = end if end == month_end(end) else month_start(end) - ONE_DAY
-    parts: list[Select] = []
+    parts: list[Select[*tuple[Any, ...]]] = []
     if first_full <= last_full:
         parts.append(
             select(

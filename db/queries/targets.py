@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Table, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.dates import month_sql, months_between
-from db.models import ALL_TERRITORIES, OrdersDaily, SalesDaily
+from db.models import ALL_TERRITORIES, OrdersDaily, SalesDaily, table_of
 from db.queries.figures import (
     METRICS,
     OPEX_CATEGORY_PREFIX,
@@ -33,8 +33,8 @@ from db.queries.figures import (
 from db.queries.monthly import OpexPart, TargetCell, days_inside, opex_parts, prorate, target_cells
 from db.queries.periods import Period
 
-_daily = SalesDaily.__table__
-_orders = OrdersDaily.__table__
+_daily = table_of(SalesDaily)
+_orders = table_of(OrdersDaily)
 ZERO = Decimal("0.00")
 NO_TARGET_FOR_PERIOD = "no target set for this period"
 

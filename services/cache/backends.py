@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis
 from redis.backoff import NoBackoff
@@ -126,7 +126,8 @@ class RedisBackend:
 
     def get(self, key: str) -> bytes | None:
         try:
-            return self._client.get(key)
+            # redis-py types replies as bytes or str; this client does not decode responses, so they are bytes.
+            return cast(bytes | None, self._client.get(key))
         except RedisError as exc:
             raise BackendError(f"redis get failed: {exc}") from exc
 
@@ -151,7 +152,11 @@ class RedisBackend:
 
     def peek(self, key: str) -> Peek:
         try:
-            payload, locked = self._client.pipeline(transaction=False).get(key).exists(LOCK_PREFIX + key).execute()
+            # Queued one by one: redis-py types a pipeline's commands as returning replies, not the pipeline.
+            pipeline = self._client.pipeline(transaction=False)
+            pipeline.get(key)
+            pipeline.exists(LOCK_PREFIX + key)
+            payload, locked = pipeline.execute()
         except RedisError as exc:
             raise BackendError(f"redis read failed: {exc}") from exc
         return Peek(payload=payload, locked=bool(locked))

@@ -33,7 +33,7 @@ def type_name(cls: type) -> str:
 
 def register_type(cls: type) -> type:
     """Allow a frozen dataclass or enum type in cached values (usable as a decorator)."""
-    is_frozen_dataclass = dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    is_frozen_dataclass = dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]  # not in typeshed
     if not (is_frozen_dataclass or (isinstance(cls, type) and issubclass(cls, enum.Enum))):
         raise TypeError(f"{cls!r} is neither a frozen dataclass nor an enum; only those can be cached")
     _TYPES[type_name(cls)] = cls

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import structlog
 from sqlalchemy.orm import Session
@@ -104,7 +104,8 @@ class Cache:
             if flight is None:
                 flight = self._flights[key] = Future()
         if not leader:
-            return flight.result()
+            # Flights and decoded payloads are untyped: the value is what `compute` (a T) returned.
+            return cast(T, flight.result())
         try:
             value = self._load_or_compute(key, compute)
         except BaseException as exc:
@@ -155,13 +156,13 @@ class Cache:
             found = self._read(key, self._call(self._backend.get, key))
             if found is not _MISSING:
                 self._count("hit")
-                return found
+                return cast(T, found)
             self._count("miss")
             token = self._call(self._backend.acquire, key, ttl_ms=LOCK_TTL_MS)
             if token is None:
                 found = self._wait_for(key)
                 if found is not _MISSING:
-                    return found
+                    return cast(T, found)
         except BackendError as exc:
             self._degrade(exc)
             return compute()

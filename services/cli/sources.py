@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
 from rich.table import Table
@@ -33,6 +33,20 @@ def _sources() -> SourcesFile:
         fail(exc.problem, fix=exc.fix)
 
 
+class _SourceRow(TypedDict):
+    """One line of `glance sources list` (also its JSON output)."""
+
+    name: str
+    kind: str
+    target: str
+    schedule: str
+    last_success: str | None
+    failures_in_a_row: int
+    last_error: str
+    data_age_h: float | None
+    stale: bool
+
+
 @app.command("list")
 def list_sources(output: FormatOpt = OutputFormat.table) -> None:
     """Each source: kind, target, schedule, last good pull, failures in a row and data age."""
@@ -45,7 +59,7 @@ def list_sources(output: FormatOpt = OutputFormat.table) -> None:
     ages = {
         item.name: item for item in freshness_now(get_engine(), settings=get_settings()) if item.subject == "source"
     }
-    rows = []
+    rows: list[_SourceRow] = []
     for source in sources.sources:
         state, age = states.get(source.name), ages.get(source.name)
         rows.append(

@@ -111,7 +111,8 @@ def _day_weights(days: list[date], first: date, growth: float) -> np.ndarray:
     age_years = np.array([(d - first).days / 365.25 for d in days])
     weekday = np.array([1.18 if d.weekday() >= 5 else 1.0 for d in days])
     season = np.array([1.0 + 0.35 * (d.month in (11, 12)) - 0.12 * (d.month in (7, 8)) for d in days])
-    return growth**age_years * weekday * season
+    weights: np.ndarray = growth**age_years * weekday * season
+    return weights
 
 
 def fx_rates(plan: DemoPlan) -> pl.DataFrame:

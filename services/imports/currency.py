@@ -32,5 +32,5 @@ def convert(
                 pl.lit(f" (import fx-rates into {reporting_currency} for that month first)"),
             ]
         ).alias("reason"),
-    ).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
+    ).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]  # polars' cast() wants a Mapping keyed by column-or-dtype; a dict[str, ...] is invariant
     return Split(good=frame.filter(~converted.missing_rate), problems=problems)

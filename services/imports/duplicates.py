@@ -57,4 +57,4 @@ def _problems(repeated: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
                 pl.lit(" (the first is kept)"),
             ]
         ).alias("reason"),
-    ).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
+    ).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]  # polars' cast() wants a Mapping keyed by column-or-dtype; a dict[str, ...] is invariant

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import and_, or_, select
+from polars.datatypes import DataTypeClass
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from db.dates import month_end
 from db.fx import load_rates, to_reporting
-from db.models import OperatingExpense, SalesLine
+from db.models import OperatingExpense, SalesLine, table_of
 from db.rollups import refresh_rollups
 from db.writes import store_reporting_amounts
 
@@ -28,7 +31,7 @@ def reconvert(session: Session, *, changed: pl.DataFrame, reporting_currency: st
         return 0
     rates = load_rates(session)
     pairs = list(changed.iter_rows())
-    lines = SalesLine.__table__
+    lines = table_of(SalesLine)
     sales = _frame(
         session,
         select(
@@ -55,9 +58,10 @@ def reconvert(session: Session, *, changed: pl.DataFrame, reporting_currency: st
         done += store_reporting_amounts(
             session, kind="sales", frame=converted.select("source", "external_id", "net_revenue_rc", "cogs_rc")
         )
-        first, last = sales.get_column("order_date").min(), sales.get_column("order_date").max()
-        refresh_rollups(session, first_day=first, last_day=last)  # type: ignore[arg-type]
-    expenses_table = OperatingExpense.__table__
+        days = sales.get_column("order_date")
+        # polars types min()/max() as any Python scalar; on a non-empty Date column they are dates.
+        refresh_rollups(session, first_day=cast(date, days.min()), last_day=cast(date, days.max()))
+    expenses_table = table_of(OperatingExpense)
     expenses = _frame(
         session,
         select(expenses_table.c.id, expenses_table.c.month, expenses_table.c.currency, expenses_table.c.amount).where(
@@ -77,12 +81,16 @@ def reconvert(session: Session, *, changed: pl.DataFrame, reporting_currency: st
     return done
 
 
-def _in_months(day_column: object, currency_column: object, pairs: list[tuple[date, str]]) -> object:
+def _in_months(
+    day_column: ColumnElement[date], currency_column: ColumnElement[str], pairs: list[tuple[date, str]]
+) -> ColumnElement[bool]:
     return or_(
-        *(and_(day_column.between(month, month_end(month)), currency_column == currency) for month, currency in pairs)  # type: ignore[attr-defined]
+        *(and_(day_column.between(month, month_end(month)), currency_column == currency) for month, currency in pairs)
     )
 
 
-def _frame(session: Session, query: object, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    rows = session.execute(query).all()  # type: ignore[call-overload]
+def _frame(
+    session: Session, query: Select[*tuple[Any, ...]], schema: Mapping[str, DataTypeClass | pl.DataType]
+) -> pl.DataFrame:
+    rows = session.execute(query).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -39,7 +40,8 @@ def check_field_sizes(frame: pl.DataFrame, *, columns: list[str], row_column: st
         lengths = frame.get_column(column).cast(pl.String).str.len_bytes()
         longest = lengths.max()
         if isinstance(longest, int) and longest > MAX_FIELD_BYTES:
-            row = frame.get_column(row_column)[lengths.arg_max()]
+            # arg_max() is None only for an all-null column, and then `longest` is None too.
+            row = frame.get_column(row_column)[cast(int, lengths.arg_max())]
             raise ImportRefusedError(
                 f"row {row}, column '{column}' holds {longest:,} bytes; a field may hold at most {MAX_FIELD_BYTES:,}",
                 fix="check that row: an unclosed quote often swallows the rest of the file into one field",

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import cast
 
 import fastexcel
 import polars as pl
@@ -90,7 +91,8 @@ class TableFile:
     def estimated_rows(self) -> int | None:
         """About how many rows the file holds, without reading it all (for a progress bar's total)."""
         if self.format is FileFormat.parquet:
-            return pq.ParquetFile(self.path).metadata.num_rows
+            num_rows: int = pq.ParquetFile(self.path).metadata.num_rows
+            return num_rows
         if self.format is FileFormat.xlsx:
             return None
         head = _read_head(self.path)
@@ -117,7 +119,7 @@ class TableFile:
             for record_batch in reader:
                 pending.append(record_batch)
                 if sum(b.num_rows for b in pending) >= batch_rows:
-                    frame = _numbered(pl.from_arrow(pa.Table.from_batches(pending)), first_row)
+                    frame = _numbered(_from_arrow(pa.Table.from_batches(pending)), first_row)
                     first_row += frame.height
                     pending = []
                     yield frame
@@ -129,7 +131,7 @@ class TableFile:
                 problem, fix="quote fields that contain the delimiter or a line break, or pass the right --encoding"
             ) from exc
         if pending:
-            yield _numbered(pl.from_arrow(pa.Table.from_batches(pending)), first_row)
+            yield _numbered(_from_arrow(pa.Table.from_batches(pending)), first_row)
 
     def _open_csv_reader(
         self, wanted: list[str], on_ragged: Callable[[pa_csv.InvalidRow], str]
@@ -160,7 +162,7 @@ class TableFile:
     def _parquet_batches(self, batch_rows: int, wanted: list[str]) -> Iterator[pl.DataFrame]:
         first_row = 1
         for record_batch in pq.ParquetFile(self.path).iter_batches(batch_size=batch_rows, columns=wanted):
-            frame = pl.from_arrow(record_batch)
+            frame = _from_arrow(record_batch)
             yield _numbered(frame, first_row)
             first_row += frame.height
 
@@ -199,6 +201,11 @@ def _filled(column: str, dtype: pl.DataType) -> pl.Expr:
         # A regex stops at the first character that is not white space: far cheaper than trimming every cell.
         return pl.col(column).str.contains(r"\S").fill_null(False)
     return pl.col(column).is_not_null()  # a Parquet number, date or list in a column left as the file holds it
+
+
+def _from_arrow(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
+    # pyarrow ships no types, so polars' overloads cannot see that a Table or RecordBatch gives a DataFrame.
+    return cast(pl.DataFrame, pl.from_arrow(data))
 
 
 def _numbered(frame: pl.DataFrame, first_row: int) -> pl.DataFrame:

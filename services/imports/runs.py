@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import polars as pl
 from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from db.data_version import current_data_version
-from db.models import ImportRun, RejectedRow
+from db.models import ImportRun, RejectedRow, table_of
 from db.types import utcnow
 from services.contracts.report import DefaultUsed, ImportKind, ImportReport, Rejection, RunStatus
 
@@ -61,7 +62,7 @@ def save_report(session: Session, *, report: ImportReport) -> None:
     details = report.model_dump(mode="json", include=set(_DETAIL_KEYS))
     session.execute(
         update(ImportRun)
-        .where(ImportRun.id == report.run_id)
+        .where(col(ImportRun.id) == report.run_id)
         .values(
             status=report.status.value,
             finished_at=utcnow(),
@@ -79,7 +80,7 @@ def save_report(session: Session, *, report: ImportReport) -> None:
 
 def store_rejections(session: Session, *, run_id: int, frame: pl.DataFrame) -> None:
     """Keep rejected rows (row, field, value, reason, raw) with their run."""
-    table = RejectedRow.__table__
+    table = table_of(RejectedRow)
     rows = frame.select(
         pl.lit(run_id).alias("import_run_id"),
         pl.col("row").alias("row_number"),
@@ -98,9 +99,9 @@ def load_report(session: Session, *, run_id: int, limit: int = REPORT_REJECTION_
     if run is None:
         return None
     rejected = session.execute(
-        select(RejectedRow.row_number, RejectedRow.field, RejectedRow.value, RejectedRow.reason)
-        .where(RejectedRow.import_run_id == run_id)
-        .order_by(RejectedRow.row_number, RejectedRow.id)
+        select(col(RejectedRow.row_number), col(RejectedRow.field), col(RejectedRow.value), col(RejectedRow.reason))
+        .where(col(RejectedRow.import_run_id) == run_id)
+        .order_by(col(RejectedRow.row_number), col(RejectedRow.id))
         .limit(limit)
     ).all()
     return _report(run, [Rejection(row=r[0], field=r[1], value=r[2], reason=r[3]) for r in rejected])
@@ -108,7 +109,7 @@ def load_report(session: Session, *, run_id: int, limit: int = REPORT_REJECTION_
 
 def list_reports(session: Session, *, limit: int = 50) -> list[ImportReport]:
     """The latest runs, newest first, without their rejections."""
-    runs = session.execute(select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)).scalars().all()
+    runs = session.execute(select(ImportRun).order_by(col(ImportRun.id).desc()).limit(limit)).scalars().all()
     return [_report(run, []) for run in runs]
 
 
@@ -136,8 +137,8 @@ def iter_rejected(session: Session, *, run_id: int) -> Iterator[RejectedRow]:
     """Every rejected row of a run, in file order."""
     yield from session.execute(
         select(RejectedRow)
-        .where(RejectedRow.import_run_id == run_id)
-        .order_by(RejectedRow.row_number, RejectedRow.id)
+        .where(col(RejectedRow.import_run_id) == run_id)
+        .order_by(col(RejectedRow.row_number), col(RejectedRow.id))
         .execution_options(yield_per=5000)
     ).scalars()
 
@@ -145,7 +146,9 @@ def iter_rejected(session: Session, *, run_id: int) -> Iterator[RejectedRow]:
 def fail_interrupted_runs(engine: Engine) -> int:
     """Mark runs whose process is gone (killed, crashed) as failed; returns how many."""
     with Session(engine) as session:
-        running = session.execute(select(ImportRun).where(ImportRun.status == RunStatus.running.value)).scalars().all()
+        running = (
+            session.execute(select(ImportRun).where(col(ImportRun.status) == RunStatus.running.value)).scalars().all()
+        )
         dead = [run for run in running if not _alive(session, run)]
         version = current_data_version(session) if dead else None
         for run in dead:

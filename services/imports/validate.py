@@ -134,7 +134,7 @@ def check_batch(
     good = staged.filter(~failed)
     return Split(
         good=good.select(ROW, *spec.names, *(_raw(f.name) for f in spec.fields)),
-        problems=problems.cast(PROBLEM_SCHEMA),  # type: ignore[arg-type]
+        problems=problems.cast(PROBLEM_SCHEMA),  # type: ignore[arg-type]  # polars' cast() wants a Mapping keyed by column-or-dtype; a dict[str, ...] is invariant
     )
 
 

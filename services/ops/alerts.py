@@ -17,6 +17,7 @@ import httpx
 import structlog
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from db.models import AlertState, ImportRun, SourceState
 from db.types import utcnow
@@ -120,10 +121,13 @@ def rejecting_imports(session: Session, *, settings: Settings) -> list[Condition
     """A source whose latest import rejected more than the allowed share of its rows."""
     latest = (
         select(func.max(ImportRun.id))
-        .where(ImportRun.status.in_([RunStatus.succeeded.value, RunStatus.refused.value]), ImportRun.rows_read > 0)
+        .where(
+            col(ImportRun.status).in_([RunStatus.succeeded.value, RunStatus.refused.value]),
+            col(ImportRun.rows_read) > 0,
+        )
         .group_by(ImportRun.source)
     )
-    runs = session.execute(select(ImportRun).where(ImportRun.id.in_(latest))).scalars()
+    runs = session.execute(select(ImportRun).where(col(ImportRun.id).in_(latest))).scalars()
     conditions = []
     for run in runs:
         share = run.rejected / run.rows_read
@@ -143,8 +147,8 @@ def _notices(session: Session, conditions: list[Condition]) -> list[Notice]:
     states = {state.key: state for state in session.execute(select(AlertState)).scalars()}
     evaluated = {condition.key: condition for condition in conditions}
     # A condition no longer evaluated (its source was removed from the file) counts as cleared.
-    for key, state in states.items():
-        evaluated.setdefault(key, Condition(key=key, active=False, message=f"{state.message} (no longer checked)"))
+    for key, stored in states.items():
+        evaluated.setdefault(key, Condition(key=key, active=False, message=f"{stored.message} (no longer checked)"))
     notices = []
     for condition in evaluated.values():
         state = states.get(condition.key)

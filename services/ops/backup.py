@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,7 +211,11 @@ def prune_backups(directory: Path, *, daily: int, weekly: int) -> PruneResult:
     backups = list_backups(directory)
     newest_first = list(reversed(backups))
     keep: set[Path] = set()
-    for period, count in ((lambda b: b.created_at.date(), daily), (lambda b: b.created_at.isocalendar()[:2], weekly)):
+    periods: list[tuple[Callable[[BackupInfo], object], int]] = [
+        (lambda b: b.created_at.date(), daily),
+        (lambda b: b.created_at.isocalendar()[:2], weekly),
+    ]
+    for period, count in periods:
         seen: list[object] = []
         for info in newest_first:
             key = period(info)

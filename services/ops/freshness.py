@@ -14,7 +14,8 @@ import structlog
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
+from sqlmodel import col
 
 from db.models import ImportRun
 from db.types import utcnow
@@ -51,8 +52,8 @@ def data_freshness(
 ) -> list[FreshnessItem]:
     """Freshness of every import kind with data or an expectation, and of every declared source."""
     now = now or utcnow()
-    newest_kind = _newest(session, ImportRun.kind)
-    newest_source = _newest(session, ImportRun.source)
+    newest_kind = _newest(session, col(ImportRun.kind))
+    newest_source = _newest(session, col(ImportRun.source))
     expected = {name: timedelta(hours=hours) for name, hours in settings.freshness_hours.items()}
     kinds = [kind for kind in DATA_KINDS if kind in newest_kind or kind in expected]
     source_expected = {s.name: expected.get(s.name, s.expected_freshness) for s in sources.sources}
@@ -78,14 +79,14 @@ def freshness_now(engine: Engine, *, settings: Settings) -> list[FreshnessItem]:
         return []
 
 
-def _newest(session: Session, column: object) -> dict[str, datetime]:
+def _newest(session: Session, column: Mapped[str]) -> dict[str, datetime]:
     rows = session.execute(
         select(column, func.max(ImportRun.finished_at))
         .where(
-            ImportRun.status == RunStatus.succeeded.value,
-            ImportRun.rows_read > 0,
+            col(ImportRun.status) == RunStatus.succeeded.value,
+            col(ImportRun.rows_read) > 0,
             # A dry run reads rows but stores none; runs.save_report writes details with json.dumps.
-            ImportRun.details.not_like('%"dry_run": true%'),
+            col(ImportRun.details).not_like('%"dry_run": true%'),
         )
         .group_by(column)
     ).all()

@@ -94,7 +94,7 @@ def _module_constants(path: Path) -> dict[str, Any]:
     """The literal module-level assignments of a migration script (`revision`, `down_revision`)."""
     constants: dict[str, Any] = {}
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        target = node.target if isinstance(node, ast.AnnAssign) else None
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
         value = getattr(node, "value", None)

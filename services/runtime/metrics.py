@@ -56,11 +56,17 @@ SOURCE_PULLS = Counter(
 class FreshnessSample(Protocol):
     """What the freshness gauges read from each import kind or source."""
 
-    subject: str
-    name: str
-    age_s: float | None
-    expected_s: float | None
-    stale: bool
+    # Read-only, so frozen models (and narrower types such as a Literal subject) satisfy it.
+    @property
+    def subject(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def age_s(self) -> float | None: ...
+    @property
+    def expected_s(self) -> float | None: ...
+    @property
+    def stale(self) -> bool: ...
 
 
 class _FreshnessCollector(Collector):

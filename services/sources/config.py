@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -220,7 +220,7 @@ def load_sources(path: Path | None) -> SourcesFile:
         raise SourceConfigError(_describe(path, raw, exc), fix="correct the sources file") from exc
 
 
-def _describe(path: Path, raw: dict, exc: ValidationError) -> str:
+def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         location = list(error["loc"])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import structlog
 from sqlalchemy import Engine
@@ -114,7 +115,7 @@ def _pull_rows(
     started_at: datetime,
 ) -> _Outcome:
     """Fetch into one batch file and import it as one run."""
-    fmt = "jsonl" if isinstance(source, HttpSource) and source.format == "json" else "csv"
+    fmt: Literal["csv", "jsonl"] = "jsonl" if isinstance(source, HttpSource) and source.format == "json" else "csv"
     filename = f"{source.name}-{started_at:%Y%m%dT%H%M%SZ}.{fmt}"
     with BatchFile(scratch_dir(settings), source=source.name, format=fmt) as batch:
         try:

@@ -18,7 +18,8 @@ log = structlog.get_logger(__name__)
 
 def backoff_delay(policy: RetryPolicy, *, attempt: int, rng: Callable[[], float] = random.random) -> float:
     """Seconds to wait after failed attempt number `attempt` (1-based): full jitter under a capped doubling."""
-    ceiling = min(policy.max_backoff_s, policy.backoff_s * 2 ** (attempt - 1))
+    # int ** int is typed Any (a negative exponent gives a float); `attempt` is at least 1.
+    ceiling: float = min(policy.max_backoff_s, policy.backoff_s * 2 ** (attempt - 1))
     return ceiling * rng()
 
 
