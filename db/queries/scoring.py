@@ -1,7 +1,7 @@
 """Health scoring: each KPI against its target, and the overall status, in one place.
 
-The dashboard banner, `glance report health` and the API all call these functions, so the
-status a user sees is the same everywhere.
+The dashboard's banner and cards and `glance report kpis` get their statuses from here (through
+`db.queries.kpis`), so the status a user sees is the same everywhere.
 """
 
 from __future__ import annotations

@@ -27,47 +27,24 @@ from services.sync.api.upload import BadUploadError, Upload, UploadTooLargeError
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
-_UPLOAD_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "mapping": {"type": "string", "description": 'JSON object, e.g. {"order_date": "Date"}'},
-                        "source": {"type": "string"},
-                        "strict": {"type": "boolean"},
-                        "dry_run": {"type": "boolean"},
-                    },
-                }
-            }
-        },
-    }
-}
-_COLUMNS_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "encoding": {"type": "string", "description": "a text file's encoding; detected when left out"},
-                        "sheet": {
-                            "type": "string",
-                            "description": "an XLSX sheet's name or number (default: the first)",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
+
+def _multipart_form(**fields: dict[str, str]) -> dict[str, Any]:
+    """OpenAPI for a multipart form of a required `file` and optional `fields` (the body is parsed by hand)."""
+    properties = {"file": {"type": "string", "format": "binary"}, **fields}
+    schema = {"type": "object", "required": ["file"], "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+_UPLOAD_FORM = _multipart_form(
+    mapping={"type": "string", "description": 'JSON object, e.g. {"order_date": "Date"}'},
+    source={"type": "string"},
+    strict={"type": "boolean"},
+    dry_run={"type": "boolean"},
+)
+_COLUMNS_FORM = _multipart_form(
+    encoding={"type": "string", "description": "a text file's encoding; detected when left out"},
+    sheet={"type": "string", "description": "an XLSX sheet's name or number (default: the first)"},
+)
 RUN_ID_MAX = 2**31 - 1
 """Run ids are Postgres INTEGERs; a larger one is a 422, never a database overflow (a 500)."""
 _STATUS_CODES = {RunStatus.succeeded: 200, RunStatus.refused: 422, RunStatus.failed: 500}
