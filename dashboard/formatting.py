@@ -35,9 +35,9 @@ def _compact(value: Decimal, language: str) -> tuple[Decimal, str]:
     return value, ""
 
 
-def _compact_pattern(suffix: str, *, currency_pattern: str = "#,##0.00") -> str:
-    """A CLDR pattern with one optional decimal and a literal suffix, in the locale's currency pattern."""
-    return currency_pattern.replace("#,##0.00", f"#,##0.#'{suffix}'")
+def _compact_number(suffix: str) -> str:
+    """A CLDR number pattern with one optional decimal and a literal suffix (#,##0.#'K')."""
+    return f"#,##0.#'{suffix}'"
 
 
 def locale_for(language: str, accept_language: str | None) -> Locale:
@@ -71,14 +71,17 @@ class Formatter:
         if abs(value) < 1000:
             return self.money(value)
         scaled, suffix = _compact(value, self.locale.language)
-        pattern = _compact_pattern(suffix, currency_pattern=self.locale.currency_formats["standard"].pattern)
-        return format_currency(scaled, self.currency, format=pattern, locale=self.locale, currency_digits=False)
+        return self._money_as(scaled, number=_compact_number(suffix))
 
     def money_axis(self, value: Decimal) -> str:
         """A chart axis label: compact from a thousand up, whole units below (£500, £2.5, £1.2K)."""
         if abs(value) >= 1000:
             return self.money_compact(value)
-        pattern = self.locale.currency_formats["standard"].pattern.replace("#,##0.00", "#,##0.##")
+        return self._money_as(value, number="#,##0.##")
+
+    def _money_as(self, value: Decimal, *, number: str) -> str:
+        """Money in the locale's currency pattern (sign, symbol, spacing), its number written as `number`."""
+        pattern = self.locale.currency_formats["standard"].pattern.replace("#,##0.00", number)
         return format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
 
     def count(self, value: int | Decimal | None) -> str:
@@ -93,7 +96,7 @@ class Formatter:
         if abs(number) < 10_000:
             return self.count(value)
         scaled, suffix = _compact(number, self.locale.language)
-        return format_decimal(scaled, format=_compact_pattern(suffix), locale=self.locale)
+        return format_decimal(scaled, format=_compact_number(suffix), locale=self.locale)
 
     def percent(self, ratio: Decimal | None) -> str:
         """A fraction as a percentage with one decimal (0.4215 is 42.2 %)."""

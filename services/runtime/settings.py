@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.engine import EngineOptions
 from db.queries.scoring import Thresholds
 
 _SECRETS_DIR = Path("/run/secrets")
@@ -49,10 +50,11 @@ class Settings(BaseSettings):
     public_url: str = ""
 
     # Timeouts: every network call has one
-    db_connect_timeout_s: int = 5
-    db_statement_timeout_ms: int = 30_000
-    db_pool_size: int = 5
-    db_pool_timeout_s: float = 5.0
+    # The engine's defaults are db.engine.EngineOptions' (what Alembic's command line gets too).
+    db_connect_timeout_s: int = EngineOptions.db_connect_timeout_s
+    db_statement_timeout_ms: int = EngineOptions.db_statement_timeout_ms
+    db_pool_size: int = EngineOptions.db_pool_size
+    db_pool_timeout_s: float = EngineOptions.db_pool_timeout_s
     redis_connect_timeout_s: float = 0.5
     redis_socket_timeout_s: float = 0.5
     redis_retry_after_s: float = 5.0
