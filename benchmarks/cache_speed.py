@@ -29,6 +29,7 @@ from db.data_version import current_data_version
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import SalesLine
+from db.scope import Scope
 from services.cache.query_cache import Cache
 from services.embedded.demo import DemoPlan, seed_demo
 from services.runtime.settings import Settings
@@ -52,10 +53,18 @@ def page_queries(settings: Settings) -> list[Query]:
     """The At-a-glance page: KPI scorecard, and sales by territory, channel and month."""
     period = queries.period_for("ytd", today=END)
     breakdowns = [
-        Query(f"sales_breakdown:{by}", queries.sales_breakdown, {"by": by, "start": period.start, "end": period.end})
+        Query(
+            f"sales_breakdown:{by}",
+            queries.sales_breakdown,
+            {"by": by, "start": period.start, "end": period.end, "scope": Scope.everything()},
+        )
         for by in ("territory", "channel", "month")
     ]
-    scorecard = Query("scorecard", queries.scorecard, {"period": period, "thresholds": settings.health_thresholds})
+    scorecard = Query(
+        "scorecard",
+        queries.scorecard,
+        {"period": period, "thresholds": settings.health_thresholds, "scope": Scope.everything()},
+    )
     return [scorecard, *breakdowns]
 
 

@@ -29,6 +29,7 @@ from dashboard.system import build, cache_degraded, source_check
 from dashboard.template import GlanceTemplate
 from dashboard.text import Translator, choose_language
 from dashboard.views.notices import html_pane, notice_html
+from db.scope import Scope
 from services import __version__
 from services.auth import Role
 from services.runtime.settings import Settings
@@ -75,7 +76,9 @@ class GlanceApp(pn.viewable.Viewer):
         language = choose_language(user.language, accept_language)
         self.tr = tr = Translator(language)
         self.fmt = Formatter(locale=locale_for(language, accept_language), currency=settings.reporting_currency)
-        self.store = DataStore(engine=engine, thresholds=settings.health_thresholds, tr=tr, today=today)
+        self.store = DataStore(
+            engine=engine, scope=Scope.everything(), thresholds=settings.health_thresholds, tr=tr, today=today
+        )
         self.ctx = PageContext(store=self.store, user=user, tr=tr, fmt=self.fmt, navigate=self.go)
         self.client = SyncClient.from_settings(settings)
         self.pages: dict[str, Page] = {}

@@ -33,6 +33,7 @@ from db.queries import (
     Scorecard,
 )
 from db.queries.scoring import Thresholds
+from db.scope import Scope
 from services.cache.query_cache import cached_query
 
 T = TypeVar("T")
@@ -78,10 +79,19 @@ class DataStore(pn.viewable.Viewer):
     )
 
     def __init__(
-        self, *, engine: Engine, thresholds: Thresholds, tr: Translator, today: date | None = None, **params: Any
+        self,
+        *,
+        engine: Engine,
+        scope: Scope,
+        thresholds: Thresholds,
+        tr: Translator,
+        today: date | None = None,
+        **params: Any,
     ) -> None:
         super().__init__(**params)
         self.tr = tr
+        self.scope = scope
+        """The territories this session may see: every figure below is asked for under it."""
         self._selects: dict[str, pn.widgets.Select] = {}
         self._engine = engine
         self._thresholds = thresholds
@@ -93,10 +103,10 @@ class DataStore(pn.viewable.Viewer):
         return self._today
 
     def _query(self, fn: Callable[..., T], **params: Any) -> T:
-        """Run one `db.queries` function through the shared cache, in its own short session."""
+        """Run one `db.queries` function under this session's scope through the shared cache."""
         try:
             with Session(self._engine) as session:
-                return cached_query(session, fn.__name__, fn, **params)
+                return cached_query(session, fn.__name__, fn, scope=self.scope, **params)
         except OperationalError as exc:
             raise DataUnavailable(str(exc.orig or exc).splitlines()[0]) from exc
         except PoolTimeout as exc:

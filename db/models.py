@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, inspect
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 from db.types import AwareDateTime, Money, ScaledDecimal, identifier, utcnow
@@ -224,6 +224,29 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
+class ScopeGrant(SQLModel, table=True):
+    """One territory a user or a token may see (`*`: every territory); no grant at all sees nothing.
+
+    Read as a `db.scope.Scope` by `services.auth`; a territory with no data yet may be granted.
+    """
+
+    __tablename__ = "scope_grant"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (token_id IS NULL)", name="ck_scope_grant_one_holder"),
+        UniqueConstraint("user_id", "territory", name="uq_scope_grant_user_territory"),
+        UniqueConstraint("token_id", "territory", name="uq_scope_grant_token_territory"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    )
+    token_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("api_token.id", ondelete="CASCADE"), index=True)
+    )
+    territory: str = Field(max_length=100)
+
+
 class SourceState(SQLModel, table=True):
     """Where each configured source stands: the `since` of its next pull and its run of failures."""
 
@@ -265,6 +288,7 @@ __all__ = [
     "SalesDaily",
     "SalesLine",
     "SalesProductMonthly",
+    "ScopeGrant",
     "SourceState",
 ]
 

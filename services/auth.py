@@ -1,4 +1,4 @@
-"""People and API tokens: argon2 password hashes, roles, bearer tokens stored as SHA-256."""
+"""People and API tokens: argon2 password hashes, roles, territory scopes, bearer tokens stored as SHA-256."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from enum import StrEnum
 import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from db.merge import MergeResult
-from db.models import ApiToken, AppUser
+from db.models import ApiToken, AppUser, ScopeGrant, table_of
+from db.scope import EVERY_TERRITORY, Scope
 from db.types import utcnow
 
 _hasher = PasswordHasher()
@@ -158,6 +159,35 @@ def store_users(session: Session, *, frame: pl.DataFrame) -> MergeResult:
         unchanged += not changes
     session.flush()
     return MergeResult(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+_grants = table_of(ScopeGrant)
+
+
+def _holder(user: AppUser | None, token: ApiToken | None) -> tuple[str, int]:
+    holder = ("user_id", user.id) if user is not None else ("token_id", token.id if token else None)
+    if holder[1] is None:
+        raise AccountError("a scope belongs to a stored user or token")
+    return holder[0], holder[1]
+
+
+def scope_of(session: Session, *, user: AppUser | None = None, token: ApiToken | None = None) -> Scope:
+    """The territories a user or token may see, as stored; no grant at all is the empty scope (sees nothing)."""
+    column, holder = _holder(user, token)
+    granted = session.execute(select(_grants.c.territory).where(_grants.c[column] == holder)).scalars().all()
+    if EVERY_TERRITORY in granted:
+        return Scope.everything()
+    return Scope(tuple(sorted(granted)))
+
+
+def set_scope(session: Session, scope: Scope, *, user: AppUser | None = None, token: ApiToken | None = None) -> None:
+    """Replace the territories a user or token may see (the caller commits)."""
+    column, holder = _holder(user, token)
+    session.execute(delete(_grants).where(_grants.c[column] == holder))
+    names = [EVERY_TERRITORY] if scope.territories is None else list(scope.territories)
+    for name in names:
+        session.add(ScopeGrant(territory=name, **{column: holder}))
+    session.flush()
 
 
 def _token_hash(token: str) -> str:

@@ -18,8 +18,10 @@ from db.queries.pnl import (
 from db.queries.sales import Breakdown, BreakdownRow, DailyPoint, Dimension, daily_sales, sales_breakdown, sales_totals
 from db.queries.scoring import STATUS_LABELS, Health, Offender, Status, Thresholds, kpi_status, overall_health
 from db.queries.targets import PeriodCells, TargetComparison, TargetCoverage, compare_target, period_cells
+from db.scope import EVERY_TERRITORY, Scope, ScopeError
 
 __all__ = [
+    "EVERY_TERRITORY",
     "METRICS",
     "STATUS_LABELS",
     "Breakdown",
@@ -44,6 +46,8 @@ __all__ = [
     "PnlReport",
     "PnlRow",
     "SalesFigures",
+    "Scope",
+    "ScopeError",
     "Scorecard",
     "SparkPoint",
     "Status",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.data_version import current_data_version
 from db.models import ImportRun, OperatingExpense, SalesDaily, table_of
+from db.scope import Scope
 
 _daily = table_of(SalesDaily)
 _opex = table_of(OperatingExpense)
@@ -29,14 +30,17 @@ class Dimensions:
     data_version: int
 
 
-def dimensions(session: Session) -> Dimensions:
-    """Territories (from sales and expenses), channels, categories, date span and freshness."""
+def dimensions(session: Session, *, scope: Scope) -> Dimensions:
+    """The scope's territories (from sales and expenses), channels, categories, date span, and freshness."""
+    mine = scope.where(_daily.c.territory)
     territories = session.execute(
-        union(select(_daily.c.territory), select(_opex.c.territory)).order_by("territory")
+        union(
+            select(_daily.c.territory).where(mine), select(_opex.c.territory).where(scope.where(_opex.c.territory))
+        ).order_by("territory")
     ).scalars()
-    channels = session.execute(select(_daily.c.channel).distinct().order_by(_daily.c.channel)).scalars()
-    categories = session.execute(select(_daily.c.category).distinct().order_by(_daily.c.category)).scalars()
-    first_day, last_day = session.execute(select(func.min(_daily.c.day), func.max(_daily.c.day))).one()
+    channels = session.execute(select(_daily.c.channel).where(mine).distinct().order_by(_daily.c.channel)).scalars()
+    categories = session.execute(select(_daily.c.category).where(mine).distinct().order_by(_daily.c.category)).scalars()
+    first_day, last_day = session.execute(select(func.min(_daily.c.day), func.max(_daily.c.day)).where(mine)).one()
     last_import = session.execute(
         select(func.max(_runs.c.finished_at)).where(_runs.c.status == "succeeded")
     ).scalar_one()

@@ -24,6 +24,7 @@ from db.queries.scoring import (
     severity,
 )
 from db.queries.targets import PeriodCells, TargetComparison, TargetCoverage, add_sales, compare_target, period_cells
+from db.scope import Scope
 
 ZERO = Decimal("0.00")
 SPARK_DAILY_MAX_DAYS = 92
@@ -83,10 +84,12 @@ class Scorecard:
     health: Health
 
 
-def kpi_values(session: Session, *, period: Period, territory: str | None = None) -> dict[Metric, Decimal | None]:
-    """Every KPI's value for the period; None for all when there is no sales or expense data."""
-    sales = sales_totals(session, start=period.start, end=period.end, filters=Filters(territory))
-    parts = opex_parts(session, period=period, territory=territory)
+def kpi_values(
+    session: Session, *, period: Period, scope: Scope, territory: str | None = None
+) -> dict[Metric, Decimal | None]:
+    """Every KPI's value for the scope and period; None for all when there is no sales or expense data."""
+    sales = sales_totals(session, start=period.start, end=period.end, scope=scope, filters=Filters(territory))
+    parts = opex_parts(session, period=period, scope=scope, territory=territory)
     if not sales.orders and not sales.net_revenue and not parts:
         return {metric: None for metric in Metric}
     opex = sum((p.amount for p in parts), ZERO)
@@ -113,15 +116,16 @@ def scorecard(
     session: Session,
     *,
     period: Period,
+    scope: Scope,
     territory: str | None = None,
     thresholds: Thresholds = Thresholds(),
     with_spark: bool = True,
 ) -> Scorecard:
-    """All KPIs for the period against target and the prior period, with the overall health."""
-    values = kpi_values(session, period=period, territory=territory)
-    prior = kpi_values(session, period=period.previous(), territory=territory)
-    cells = period_cells(session, period=period, territory=territory)
-    spark = _sparklines(session, period=period, territory=territory) if with_spark else {}
+    """All KPIs of the scope for the period against target and the prior period, with the overall health."""
+    values = kpi_values(session, period=period, scope=scope, territory=territory)
+    prior = kpi_values(session, period=period.previous(), scope=scope, territory=territory)
+    cells = period_cells(session, period=period, scope=scope, territory=territory)
+    spark = _sparklines(session, period=period, scope=scope, territory=territory) if with_spark else {}
     cards = []
     for metric in Metric:
         info = METRICS[metric]
@@ -185,14 +189,18 @@ def _territory_offenders(
     return {metric: tuple(name for _, _, name in sorted(items)[:limit]) for metric, items in found.items()}
 
 
-def _sparklines(session: Session, *, period: Period, territory: str | None) -> dict[Metric, tuple[SparkPoint, ...]]:
+def _sparklines(
+    session: Session, *, period: Period, scope: Scope, territory: str | None
+) -> dict[Metric, tuple[SparkPoint, ...]]:
     """Daily points for short periods, monthly points for long ones."""
     daily = period.days <= SPARK_DAILY_MAX_DAYS
     dimension = Dimension.DAY if daily else Dimension.MONTH
-    rows = sales_breakdown(session, by=dimension, start=period.start, end=period.end, filters=Filters(territory)).rows
+    rows = sales_breakdown(
+        session, by=dimension, start=period.start, end=period.end, scope=scope, filters=Filters(territory)
+    ).rows
     whole_months = Period(month_start(period.start), month_end(period.end))
     month_opex: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    for part in opex_parts(session, period=whole_months, territory=territory):
+    for part in opex_parts(session, period=whole_months, scope=scope, territory=territory):
         month_opex[part.month] += part.amount
     points: dict[Metric, list[SparkPoint]] = defaultdict(list)
     for row in rows:

@@ -18,6 +18,7 @@ from db.dates import month_end, month_start
 from db.models import KpiTarget, OperatingExpense, table_of
 from db.queries.figures import money
 from db.queries.periods import Period
+from db.scope import Scope
 
 _opex = table_of(OperatingExpense)
 _targets = table_of(KpiTarget)
@@ -43,10 +44,10 @@ def prorate(amount: Decimal, *, period: Period, month: date) -> Decimal:
     return money(amount * Decimal(days_inside(period, month)) / Decimal(month_end(month).day))
 
 
-def opex_parts(session: Session, *, period: Period, territory: str | None = None) -> list[OpexPart]:
-    """Every expense line overlapping the period, prorated by the days it covers."""
+def opex_parts(session: Session, *, period: Period, scope: Scope, territory: str | None = None) -> list[OpexPart]:
+    """Every expense line of the scope overlapping the period, prorated by the days it covers."""
     statement = select(_opex.c.month, _opex.c.territory, _opex.c.category, _opex.c.amount_rc).where(
-        _opex.c.month.between(month_start(period.start), period.end)
+        _opex.c.month.between(month_start(period.start), period.end), scope.where(_opex.c.territory)
     )
     if territory is not None:
         statement = statement.where(_opex.c.territory == territory)
@@ -66,10 +67,14 @@ class TargetCell:
     value: Decimal
 
 
-def target_cells(session: Session, *, period: Period, territory: str | None = None) -> list[TargetCell]:
-    """Every target of a month the period touches; for one territory, only that territory's."""
+def target_cells(session: Session, *, period: Period, scope: Scope, territory: str | None = None) -> list[TargetCell]:
+    """Every target of the scope in a month the period touches; for one territory, only that territory's.
+
+    The whole-business `*` target belongs to the unrestricted scope only: a partial scope's target
+    is the sum of its territories' targets.
+    """
     statement = select(_targets.c.month, _targets.c.territory, _targets.c.metric, _targets.c.value).where(
-        _targets.c.month.between(month_start(period.start), period.end)
+        _targets.c.month.between(month_start(period.start), period.end), scope.where(_targets.c.territory)
     )
     if territory is not None:
         statement = statement.where(_targets.c.territory == territory)

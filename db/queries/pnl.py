@@ -15,6 +15,7 @@ from db.queries.monthly import opex_parts
 from db.queries.periods import Filters, Period
 from db.queries.sales import Dimension, sales_breakdown
 from db.queries.targets import TargetComparison, TargetCoverage, add_sales, compare_target, period_cells
+from db.scope import Scope
 
 ZERO = Decimal("0.00")
 
@@ -51,14 +52,16 @@ class PnlReport:
 
 
 def pnl_report(
-    session: Session, *, by: PnlDimension | str, start: date, end: date, territory: str | None = None
+    session: Session, *, by: PnlDimension | str, start: date, end: date, scope: Scope, territory: str | None = None
 ) -> PnlReport:
-    """The P&L for the range by territory or by month, optionally for one territory."""
+    """The P&L of the scope for the range by territory or by month, optionally for one territory."""
     dimension = PnlDimension(by)
     period = Period(start, end)
-    sales = sales_breakdown(session, by=Dimension(dimension.value), start=start, end=end, filters=Filters(territory))
+    sales = sales_breakdown(
+        session, by=Dimension(dimension.value), start=start, end=end, scope=scope, filters=Filters(territory)
+    )
     opex: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for part in opex_parts(session, period=period, territory=territory):
+    for part in opex_parts(session, period=period, scope=scope, territory=territory):
         key = part.territory if dimension is PnlDimension.TERRITORY else part.month.isoformat()
         opex[key] += part.amount
     sales_by_key = {row.key: row for row in sales.rows}
@@ -92,10 +95,12 @@ class OpexRow:
     amount: Decimal
 
 
-def opex_by_category(session: Session, *, start: date, end: date, territory: str | None = None) -> list[OpexRow]:
-    """Prorated operating expenses by category, largest first."""
+def opex_by_category(
+    session: Session, *, start: date, end: date, scope: Scope, territory: str | None = None
+) -> list[OpexRow]:
+    """Prorated operating expenses of the scope by category, largest first."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for part in opex_parts(session, period=Period(start, end), territory=territory):
+    for part in opex_parts(session, period=Period(start, end), scope=scope, territory=territory):
         totals[part.category] += part.amount
     return sorted((OpexRow(category=c, amount=a) for c, a in totals.items()), key=lambda r: (-r.amount, r.category))
 
@@ -135,10 +140,12 @@ class BudgetLine:
 _BUDGET_LINES = (Metric.NET_REVENUE, Metric.GROSS_MARGIN, Metric.OPEX, Metric.OPERATING_PROFIT)
 
 
-def budget_vs_actual(session: Session, *, start: date, end: date, territory: str | None = None) -> list[BudgetLine]:
+def budget_vs_actual(
+    session: Session, *, start: date, end: date, scope: Scope, territory: str | None = None
+) -> list[BudgetLine]:
     """The P&L lines (with or without a budget) and each expense category with a budget, actual against budget."""
     period = Period(start, end)
-    cells = period_cells(session, period=period, territory=territory)
+    cells = period_cells(session, period=period, scope=scope, territory=territory)
     sales = add_sales(cells.sales.values())
     opex_total = sum((p.amount for p in cells.opex), ZERO)
     lines = []

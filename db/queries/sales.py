@@ -16,6 +16,7 @@ from db.dates import month_end, month_sql, month_start, next_month, year_sql
 from db.models import OrdersDaily, SalesDaily, SalesLine, SalesProductMonthly, table_of
 from db.queries.figures import SalesFigures
 from db.queries.periods import Filters
+from db.scope import Scope
 
 _daily = table_of(SalesDaily)
 _orders = table_of(OrdersDaily)
@@ -70,8 +71,10 @@ class DailyPoint(SalesFigures):
     day: date = date.min
 
 
-def _apply(table: Table, filters: Filters, *, start: date, end: date, date_column: str = "day") -> ColumnElement[bool]:
-    conditions = [table.c[date_column].between(start, end)]
+def _apply(
+    table: Table, filters: Filters, scope: Scope, *, start: date, end: date, date_column: str = "day"
+) -> ColumnElement[bool]:
+    conditions = [table.c[date_column].between(start, end), scope.where(table.c.territory)]
     for name in ("territory", "channel", "category"):
         value = getattr(filters, name)
         if value is not None and name in table.c:
@@ -79,41 +82,43 @@ def _apply(table: Table, filters: Filters, *, start: date, end: date, date_colum
     return and_(*conditions)
 
 
-def sales_totals(session: Session, *, start: date, end: date, filters: Filters = Filters()) -> SalesFigures:
+def sales_totals(
+    session: Session, *, start: date, end: date, scope: Scope, filters: Filters = Filters()
+) -> SalesFigures:
     """Revenue, COGS, units and distinct orders for the range."""
     revenue, cogs, units = session.execute(
         select(
             func.coalesce(func.sum(_daily.c.net_revenue), ZERO),
             func.coalesce(func.sum(_daily.c.cogs), ZERO),
             func.coalesce(func.sum(_daily.c.units), 0),
-        ).where(_apply(_daily, filters, start=start, end=end))
+        ).where(_apply(_daily, filters, scope, start=start, end=end))
     ).one()
     return SalesFigures(
-        net_revenue=revenue, cogs=cogs, units=int(units), orders=_order_total(session, start, end, filters)
+        net_revenue=revenue, cogs=cogs, units=int(units), orders=_order_total(session, start, end, filters, scope)
     )
 
 
-def _order_total(session: Session, start: date, end: date, filters: Filters) -> int:
+def _order_total(session: Session, start: date, end: date, filters: Filters, scope: Scope) -> int:
     if filters.category is not None:
         statement = select(func.coalesce(func.sum(_daily.c.orders), 0)).where(
-            _apply(_daily, filters, start=start, end=end)
+            _apply(_daily, filters, scope, start=start, end=end)
         )
     else:
         statement = select(func.coalesce(func.sum(_orders.c.orders), 0)).where(
-            _apply(_orders, filters, start=start, end=end)
+            _apply(_orders, filters, scope, start=start, end=end)
         )
     return int(session.execute(statement).scalar_one())
 
 
 def sales_breakdown(
-    session: Session, *, by: Dimension | str, start: date, end: date, filters: Filters = Filters()
+    session: Session, *, by: Dimension | str, start: date, end: date, scope: Scope, filters: Filters = Filters()
 ) -> Breakdown:
     """Sales grouped by one dimension over the range, with a total that reconciles."""
     dimension = Dimension(by)
     statement = (
-        _product_statement(session, start, end, filters)
+        _product_statement(session, start, end, filters, scope)
         if dimension is Dimension.PRODUCT
-        else (_rollup_statement(session, dimension, start, end, filters))
+        else _rollup_statement(session, dimension, start, end, filters, scope)
     )
     rows = [
         BreakdownRow(key=_key_text(key), net_revenue=revenue, cogs=cogs, units=int(units), orders=int(orders))
@@ -123,7 +128,7 @@ def sales_breakdown(
         rows.sort(key=lambda row: row.key)
     else:
         rows.sort(key=lambda row: (-row.net_revenue, row.key))
-    totals = sales_totals(session, start=start, end=end, filters=filters)
+    totals = sales_totals(session, start=start, end=end, scope=scope, filters=filters)
     total = BreakdownRow(
         key="total", net_revenue=totals.net_revenue, cogs=totals.cogs, units=totals.units, orders=totals.orders
     )
@@ -137,7 +142,7 @@ def _key_text(key: object) -> str:
 
 
 def _rollup_statement(
-    session: Session, dimension: Dimension, start: date, end: date, filters: Filters
+    session: Session, dimension: Dimension, start: date, end: date, filters: Filters, scope: Scope
 ) -> Select[*tuple[Any, ...]]:
     dialect = session.get_bind().dialect
     orders_by_cell = dimension is Dimension.CATEGORY or filters.category is not None
@@ -150,7 +155,7 @@ def _rollup_statement(
             func.sum(_daily.c.units).label("units"),
             func.sum(_daily.c.orders).label("orders"),
         )
-        .where(_apply(_daily, filters, start=start, end=end))
+        .where(_apply(_daily, filters, scope, start=start, end=end))
         .group_by(key)
     )
     if orders_by_cell:
@@ -160,7 +165,7 @@ def _rollup_statement(
     order_key = _time_key(dialect, dimension, _orders.c.day) if dimension.is_time else _orders.c[dimension.value]
     orders = (
         select(order_key.label("key"), func.sum(_orders.c.orders).label("orders"))
-        .where(_apply(_orders, filters, start=start, end=end))
+        .where(_apply(_orders, filters, scope, start=start, end=end))
         .group_by(order_key)
         .subquery()
     )
@@ -179,7 +184,9 @@ def _time_key(
     return cast(year_sql(dialect, column), String)
 
 
-def _product_statement(session: Session, start: date, end: date, filters: Filters) -> Select[*tuple[Any, ...]]:
+def _product_statement(
+    session: Session, start: date, end: date, filters: Filters, scope: Scope
+) -> Select[*tuple[Any, ...]]:
     """Whole months from the monthly product rollup, partial edge months from the sales lines."""
     first_full = start if start.day == 1 else next_month(start)
     last_full = end if end == month_end(end) else month_start(end) - ONE_DAY
@@ -192,7 +199,7 @@ def _product_statement(session: Session, start: date, end: date, filters: Filter
                 _products.c.cogs.label("cogs"),
                 _products.c.units.label("units"),
                 _products.c.orders.label("orders"),
-            ).where(_apply(_products, filters, start=first_full, end=last_full, date_column="month"))
+            ).where(_apply(_products, filters, scope, start=first_full, end=last_full, date_column="month"))
         )
     for edge_start, edge_end in _edges(start, end, first_full, last_full):
         parts.append(
@@ -203,7 +210,7 @@ def _product_statement(session: Session, start: date, end: date, filters: Filter
                 func.sum(_lines.c.units).label("units"),
                 func.count(func.distinct(_lines.c.source + "\x1f" + _lines.c.order_id)).label("orders"),
             )
-            .where(_apply(_lines, filters, start=edge_start, end=edge_end, date_column="order_date"))
+            .where(_apply(_lines, filters, scope, start=edge_start, end=edge_end, date_column="order_date"))
             .group_by(_lines.c.product)
         )
     combined = union_all(*parts).subquery()
@@ -227,9 +234,11 @@ def _edges(start: date, end: date, first_full: date, last_full: date) -> list[tu
     return edges
 
 
-def daily_sales(session: Session, *, start: date, end: date, filters: Filters = Filters()) -> list[DailyPoint]:
+def daily_sales(
+    session: Session, *, start: date, end: date, scope: Scope, filters: Filters = Filters()
+) -> list[DailyPoint]:
     """One point per day with sales in the range, in date order."""
-    breakdown = sales_breakdown(session, by=Dimension.DAY, start=start, end=end, filters=filters)
+    breakdown = sales_breakdown(session, by=Dimension.DAY, start=start, end=end, scope=scope, filters=filters)
     return [
         DailyPoint(
             day=date.fromisoformat(row.key),

@@ -32,6 +32,7 @@ from db.queries.figures import (
 )
 from db.queries.monthly import OpexPart, TargetCell, days_inside, opex_parts, prorate, target_cells
 from db.queries.periods import Period
+from db.scope import Scope
 
 _daily = table_of(SalesDaily)
 _orders = table_of(OrdersDaily)
@@ -86,6 +87,7 @@ class PeriodCells:
     """A period's actuals and targets per (month, territory), the grain targets are set at."""
 
     period: Period
+    scope: Scope
     sales: dict[tuple[date, str], SalesFigures]
     opex: tuple[OpexPart, ...]
     targets: tuple[TargetCell, ...]
@@ -95,18 +97,19 @@ class PeriodCells:
         return {cell.metric for cell in self.targets}
 
 
-def period_cells(session: Session, *, period: Period, territory: str | None = None) -> PeriodCells:
-    """Sales sums, prorated expenses and targets of the period by month and territory."""
+def period_cells(session: Session, *, period: Period, scope: Scope, territory: str | None = None) -> PeriodCells:
+    """Sales sums, prorated expenses and targets of the scope's cells in the period by month and territory."""
     return PeriodCells(
         period=period,
-        sales=_sales_by_month_and_territory(session, period=period, territory=territory),
-        opex=tuple(opex_parts(session, period=period, territory=territory)),
-        targets=tuple(target_cells(session, period=period, territory=territory)),
+        scope=scope,
+        sales=_sales_by_month_and_territory(session, period=period, scope=scope, territory=territory),
+        opex=tuple(opex_parts(session, period=period, scope=scope, territory=territory)),
+        targets=tuple(target_cells(session, period=period, scope=scope, territory=territory)),
     )
 
 
 def _sales_by_month_and_territory(
-    session: Session, *, period: Period, territory: str | None
+    session: Session, *, period: Period, scope: Scope, territory: str | None
 ) -> dict[tuple[date, str], SalesFigures]:
     dialect = session.get_bind().dialect
     month = month_sql(dialect, _daily.c.day)
@@ -114,14 +117,14 @@ def _sales_by_month_and_territory(
         select(
             month, _daily.c.territory, func.sum(_daily.c.net_revenue), func.sum(_daily.c.cogs), func.sum(_daily.c.units)
         )
-        .where(_inside(_daily, period, territory))
+        .where(_inside(_daily, period, scope, territory))
         .group_by(month, _daily.c.territory)
     )
     # Orders from OrdersDaily, where each order counts once (an order belongs to one day and territory).
     order_month = month_sql(dialect, _orders.c.day)
     counts = (
         select(order_month, _orders.c.territory, func.sum(_orders.c.orders))
-        .where(_inside(_orders, period, territory))
+        .where(_inside(_orders, period, scope, territory))
         .group_by(order_month, _orders.c.territory)
     )
     orders = {(m, t): int(n) for m, t, n in session.execute(counts).all()}
@@ -131,8 +134,8 @@ def _sales_by_month_and_territory(
     }
 
 
-def _inside(table: Table, period: Period, territory: str | None) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = [table.c.day.between(period.start, period.end)]
+def _inside(table: Table, period: Period, scope: Scope, territory: str | None) -> ColumnElement[bool]:
+    conditions = [table.c.day.between(period.start, period.end), scope.where(table.c.territory)]
     if territory is not None:
         conditions.append(table.c.territory == territory)
     return and_(*conditions)
@@ -169,7 +172,11 @@ def _uses_expenses(name: str) -> bool:
 
 
 def compare_target(cells: PeriodCells, name: str, *, territory: str | None = None) -> TargetComparison:
-    """The target of metric `name` over the cells it covers, for one territory or the whole business."""
+    """The target of metric `name` over the cells it covers, for one territory or the whole scope.
+
+    A one-territory scope is that territory's view, so its ratio targets apply as they do there.
+    """
+    territory = territory if territory is not None else cells.scope.single
     months = months_between(cells.period.start, cells.period.end)
     mine = [cell for cell in cells.targets if cell.metric == name]
     covered = _covered_months(mine, months, territory=territory, additive=_additive(name))

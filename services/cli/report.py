@@ -67,7 +67,7 @@ def _text(value: object) -> object:
 def _range(session: Session, start: date | None, end: date | None) -> tuple[date, date]:
     if start and end:
         return start, end
-    found = queries.dimensions(session)
+    found = queries.dimensions(session, scope=queries.Scope.everything())
     if found.first_day is None or found.last_day is None:
         fail(
             "there is no sales data yet", fix="import a sales file with `glance import sales FILE` or run `glance demo`"
@@ -136,7 +136,9 @@ def _table_report(
     """Run one grouped query through the cache over the requested (or whole data) range and print it."""
     with _session() as session:
         first, last = _range(session, start, end)
-        result = cached_query(session, query.__name__, query, by=by, start=first, end=last, **params)
+        result = cached_query(
+            session, query.__name__, query, by=by, start=first, end=last, scope=queries.Scope.everything(), **params
+        )
         version = current_data_version(session)
     rows = [_pick(row, columns) for row in result.rows]
     payload = {
@@ -227,6 +229,7 @@ def kpis(
             "scorecard",
             queries.scorecard,
             period=chosen,
+            scope=queries.Scope.everything(),
             territory=territory,
             thresholds=settings.health_thresholds,
             with_spark=False,

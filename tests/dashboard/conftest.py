@@ -15,6 +15,7 @@ from dashboard.pages.base import PageContext
 from dashboard.store import DataStore
 from dashboard.text import Translator
 from db.queries.scoring import Thresholds
+from db.scope import Scope
 from services.auth import Role
 from services.cache.query_cache import get_cache
 from services.runtime.settings import Settings
@@ -93,7 +94,9 @@ def shop(session: Session) -> Session:
 @pytest.fixture
 def store(backend_engine: Engine, fresh_cache: None) -> DataStore:
     """A DataStore on the test database, with named periods ending on 20 January 2025."""
-    return DataStore(engine=backend_engine, thresholds=Thresholds(), tr=Translator("en"), today=TODAY)
+    return DataStore(
+        scope=Scope.everything(), engine=backend_engine, thresholds=Thresholds(), tr=Translator("en"), today=TODAY
+    )
 
 
 def make_context(store: DataStore, *, role: Role = Role.admin, language: str = "en") -> PageContext:

@@ -10,12 +10,15 @@ from sqlmodel import Session
 from dashboard.store import DataStore
 from db import queries
 from db.queries import Dimension, Filters, Period, PeriodName, Status
+from db.scope import Scope
 
 
 def test_month_to_date_scorecard_is_the_one_db_queries_computes(store: DataStore, shop: Session) -> None:
     card = store.scorecard()
 
-    expected = queries.scorecard(shop, period=Period(date(2025, 1, 1), date(2025, 1, 20), PeriodName.MTD))
+    expected = queries.scorecard(
+        shop, scope=Scope.everything(), period=Period(date(2025, 1, 1), date(2025, 1, 20), PeriodName.MTD)
+    )
     assert card.period == expected.period
     assert card.health.headline() == expected.health.headline()
     revenue = next(c for c in card.cards if c.metric.value == "net_revenue")

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from db import queries
 from db.merge import DuplicateKeyError, merge_frame
 from db.models import SalesLine
+from db.scope import Scope
 from tests.factories import sale, store_sales_lines
 
 
@@ -36,8 +37,8 @@ def test_a_corrected_line_moves_its_revenue_to_the_new_day(session: Session) -> 
     store_sales_lines(session, [sale(external_id="E1", order_date=date(2025, 1, 5), net_revenue="10.00")])
     store_sales_lines(session, [sale(external_id="E1", order_date=date(2025, 2, 5), net_revenue="12.00")])
 
-    jan = queries.sales_totals(session, start=date(2025, 1, 1), end=date(2025, 1, 31))
-    feb = queries.sales_totals(session, start=date(2025, 2, 1), end=date(2025, 2, 28))
+    jan = queries.sales_totals(session, scope=Scope.everything(), start=date(2025, 1, 1), end=date(2025, 1, 31))
+    feb = queries.sales_totals(session, scope=Scope.everything(), start=date(2025, 2, 1), end=date(2025, 2, 28))
 
     assert jan.net_revenue == Decimal("0.00")
     assert feb.net_revenue == Decimal("12.00")

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from db import queries
 from db.queries import Filters, Period
+from db.scope import Scope
 from tests.factories import sale, store_expense_lines, store_rates, store_sales_lines, store_target_rows
 
 JAN = (date(2025, 1, 1), date(2025, 1, 31))
@@ -17,7 +18,7 @@ JAN = (date(2025, 1, 1), date(2025, 1, 31))
 def test_revenue_of_many_small_lines_is_exact_where_a_float_drifts(session: Session) -> None:
     store_sales_lines(session, [sale(net_revenue="0.10", cogs="0.03") for _ in range(10)])
 
-    totals = queries.sales_totals(session, start=JAN[0], end=JAN[1])
+    totals = queries.sales_totals(session, scope=Scope.everything(), start=JAN[0], end=JAN[1])
 
     assert sum([0.10] * 10) != 1.0  # what a float sum would have reported
     assert totals.net_revenue == Decimal("1.00")
@@ -36,7 +37,7 @@ def test_sales_by_territory_match_hand_computed_figures(session: Session) -> Non
         ],
     )
 
-    report = queries.sales_breakdown(session, by="territory", start=JAN[0], end=JAN[1])
+    report = queries.sales_breakdown(session, scope=Scope.everything(), by="territory", start=JAN[0], end=JAN[1])
 
     assert [(r.key, r.net_revenue, r.cogs, r.gross_margin, r.units, r.orders) for r in report.rows] == [
         ("UK", Decimal("120.00"), Decimal("50.00"), Decimal("70.00"), 3, 1),
@@ -71,10 +72,10 @@ def test_every_breakdown_reconciles_to_the_same_total(session: Session) -> None:
     start, end = date(2025, 1, 10), date(2025, 3, 20)
 
     totals = {
-        by: queries.sales_breakdown(session, by=by, start=start, end=end)
+        by: queries.sales_breakdown(session, scope=Scope.everything(), by=by, start=start, end=end)
         for by in ("territory", "channel", "category", "product", "month", "year", "day")
     }
-    grand = queries.sales_totals(session, start=start, end=end)
+    grand = queries.sales_totals(session, scope=Scope.everything(), start=start, end=end)
     expected = sum((line["net_revenue"] for line in lines if start <= line["order_date"] <= end), Decimal("0"))
 
     assert grand.net_revenue == expected
@@ -83,7 +84,7 @@ def test_every_breakdown_reconciles_to_the_same_total(session: Session) -> None:
         assert sum((r.cogs for r in report.rows), Decimal(0)) == grand.cogs, by
         assert sum(r.units for r in report.rows) == grand.units, by
         assert report.total.net_revenue == expected, by
-    pnl = queries.pnl_report(session, by="territory", start=start, end=end)
+    pnl = queries.pnl_report(session, scope=Scope.everything(), by="territory", start=start, end=end)
     assert pnl.total.net_revenue == expected
     assert sum((r.net_revenue for r in pnl.rows), Decimal(0)) == expected
 
@@ -93,17 +94,24 @@ def test_a_territory_only_in_the_newest_data_appears_in_every_view(session: Sess
     store_sales_lines(session, [sale(territory="Vietnam", order_date=date(2025, 3, 2), net_revenue="999.99")])
     start, end = date(2025, 1, 1), date(2025, 3, 31)
 
-    assert "Vietnam" in queries.dimensions(session).territories
-    assert "Vietnam" in [r.key for r in queries.sales_breakdown(session, by="territory", start=start, end=end).rows]
-    assert "Vietnam" in [r.key for r in queries.pnl_report(session, by="territory", start=start, end=end).rows]
-    only = queries.sales_totals(session, start=start, end=end, filters=Filters(territory="Vietnam"))
+    assert "Vietnam" in queries.dimensions(session, scope=Scope.everything()).territories
+    assert "Vietnam" in [
+        r.key
+        for r in queries.sales_breakdown(session, scope=Scope.everything(), by="territory", start=start, end=end).rows
+    ]
+    assert "Vietnam" in [
+        r.key for r in queries.pnl_report(session, scope=Scope.everything(), by="territory", start=start, end=end).rows
+    ]
+    only = queries.sales_totals(
+        session, scope=Scope.everything(), start=start, end=end, filters=Filters(territory="Vietnam")
+    )
     assert only.net_revenue == Decimal("999.99")
 
 
 def test_an_order_spanning_two_categories_counts_once_in_the_total(session: Session) -> None:
     store_sales_lines(session, [sale(order_id="X", category="A"), sale(order_id="X", category="B")])
 
-    by_category = queries.sales_breakdown(session, by="category", start=JAN[0], end=JAN[1])
+    by_category = queries.sales_breakdown(session, scope=Scope.everything(), by="category", start=JAN[0], end=JAN[1])
 
     assert [r.orders for r in by_category.rows] == [1, 1]
     assert by_category.total.orders == 1
@@ -119,7 +127,9 @@ def test_products_over_a_range_with_partial_months_reconcile(session: Session) -
         ],
     )
 
-    report = queries.sales_breakdown(session, by="product", start=date(2025, 1, 20), end=date(2025, 3, 10))
+    report = queries.sales_breakdown(
+        session, scope=Scope.everything(), by="product", start=date(2025, 1, 20), end=date(2025, 3, 10)
+    )
 
     assert {(r.key, r.net_revenue) for r in report.rows} == {("P1", Decimal("30.00")), ("P2", Decimal("30.00"))}
     assert report.total.net_revenue == Decimal("60.00")
@@ -129,7 +139,7 @@ def test_lines_in_another_currency_are_converted_not_summed_raw(session: Session
     store_rates(session, [(date(2025, 1, 1), "EUR", "0.850000")])
     store_sales_lines(session, [sale(currency="EUR", net_revenue="100.00", cogs="10.00"), sale(net_revenue="1.00")])
 
-    totals = queries.sales_totals(session, start=JAN[0], end=JAN[1])
+    totals = queries.sales_totals(session, scope=Scope.everything(), start=JAN[0], end=JAN[1])
 
     assert totals.net_revenue == Decimal("86.00")
     assert totals.cogs == Decimal("12.50")
@@ -141,14 +151,19 @@ def test_pnl_prorates_monthly_opex_onto_a_partial_month(session: Session) -> Non
         session, [(date(2025, 1, 1), "UK", "Rent", "3100.00"), (date(2025, 1, 1), "UK", "IT", "310.00")]
     )
 
-    half = queries.pnl_report(session, by="territory", start=date(2025, 1, 1), end=date(2025, 1, 15))
-    whole = queries.pnl_report(session, by="month", start=JAN[0], end=JAN[1])
+    half = queries.pnl_report(
+        session, scope=Scope.everything(), by="territory", start=date(2025, 1, 1), end=date(2025, 1, 15)
+    )
+    whole = queries.pnl_report(session, scope=Scope.everything(), by="month", start=JAN[0], end=JAN[1])
 
     assert half.total.opex == Decimal("1650.00")  # 15/31 of 3,410.00
     assert half.total.operating_profit == Decimal("1350.00")
     assert whole.rows[0].key == "2025-01-01"
     assert whole.total.opex == Decimal("3410.00")
-    assert [(r.category, r.amount) for r in queries.opex_by_category(session, start=JAN[0], end=JAN[1])] == [
+    assert [
+        (r.category, r.amount)
+        for r in queries.opex_by_category(session, scope=Scope.everything(), start=JAN[0], end=JAN[1])
+    ] == [
         ("Rent", Decimal("3100.00")),
         ("IT", Decimal("310.00")),
     ]
@@ -166,7 +181,10 @@ def test_budget_vs_actual_marks_overspend_as_unfavourable(session: Session) -> N
         ],
     )
 
-    lines = {line.line: line for line in queries.budget_vs_actual(session, start=JAN[0], end=JAN[1])}
+    lines = {
+        line.line: line
+        for line in queries.budget_vs_actual(session, scope=Scope.everything(), start=JAN[0], end=JAN[1])
+    }
 
     assert lines["net_revenue"].variance == Decimal("200.00")
     assert lines["net_revenue"].variance_pct == Decimal("0.2000")
@@ -194,7 +212,7 @@ def test_scorecard_scores_kpis_against_prorated_targets_and_names_the_territory(
     )
     period = queries.period_for("mtd", today=date(2025, 1, 31))
 
-    card = queries.scorecard(session, period=period)
+    card = queries.scorecard(session, scope=Scope.everything(), period=period)
     revenue = next(c for c in card.cards if c.metric is queries.Metric.NET_REVENUE)
 
     assert revenue.value == Decimal("1100.00")
@@ -208,11 +226,15 @@ def test_scorecard_scores_kpis_against_prorated_targets_and_names_the_territory(
 
 
 def test_empty_database_has_no_data_rather_than_an_error(session: Session) -> None:
-    card = queries.scorecard(session, period=queries.period_for("ytd", today=date(2025, 6, 30)))
+    card = queries.scorecard(
+        session, scope=Scope.everything(), period=queries.period_for("ytd", today=date(2025, 6, 30))
+    )
 
     assert card.health.status is queries.Status.NO_DATA
     assert all(c.value is None for c in card.cards)
-    assert queries.sales_breakdown(session, by="territory", start=JAN[0], end=JAN[1]).rows == ()
+    assert (
+        queries.sales_breakdown(session, scope=Scope.everything(), by="territory", start=JAN[0], end=JAN[1]).rows == ()
+    )
 
 
 def test_period_of_a_custom_range_compares_with_the_range_before(session: Session) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from db import queries
 from db.engine import make_engine
 from db.migrate import upgrade
+from db.scope import Scope
 from services.runtime.settings import Settings
 from tests.conftest import empty_tables
 from tests.factories import sale, store_sales_lines
@@ -51,8 +52,8 @@ def test_breakdowns_always_reconcile(tmp_path: Path, rows: list[dict], offset: i
         end = start + timedelta(days=span)
         expected = sum((r["net_revenue"] for r in rows if start <= r["order_date"] <= end), Decimal("0"))
         for by in ("territory", "channel", "category", "product", "month", "year"):
-            report = queries.sales_breakdown(session, by=by, start=start, end=end)
+            report = queries.sales_breakdown(session, scope=Scope.everything(), by=by, start=start, end=end)
             assert sum((r.net_revenue for r in report.rows), Decimal(0)) == expected == report.total.net_revenue, by
-        pnl = queries.pnl_report(session, by="month", start=start, end=end)
+        pnl = queries.pnl_report(session, scope=Scope.everything(), by="month", start=start, end=end)
         assert pnl.total.net_revenue == expected
     engine.dispose()

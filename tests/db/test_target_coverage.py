@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from db import queries
 from db.queries import Metric, Period, Status
+from db.scope import Scope
 from tests.factories import sale, store_expense_lines, store_sales_lines, store_target_rows
 
 YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
@@ -40,7 +41,9 @@ def _plan_without_june(session: Session) -> None:
 def test_a_full_year_territory_view_whose_plan_lacks_a_month_covers_11_of_12_months(session: Session) -> None:
     _plan_without_june(session)
 
-    revenue = _card(queries.scorecard(session, period=YEAR, territory="UK"), Metric.NET_REVENUE)
+    revenue = _card(
+        queries.scorecard(session, scope=Scope.everything(), period=YEAR, territory="UK"), Metric.NET_REVENUE
+    )
 
     assert revenue.value == Decimal("14350.00")  # the whole year, June included
     assert revenue.target == Decimal("11000.00")
@@ -68,7 +71,7 @@ def _three_territories_one_unplanned(session: Session) -> None:
 def test_the_whole_business_without_a_star_target_covers_the_territories_with_one(session: Session) -> None:
     _three_territories_one_unplanned(session)
 
-    card = queries.scorecard(session, period=JAN)
+    card = queries.scorecard(session, scope=Scope.everything(), period=JAN)
     revenue = _card(card, Metric.NET_REVENUE)
 
     assert revenue.value == Decimal("7000.00")
@@ -85,7 +88,7 @@ def test_a_star_target_covers_every_territory(session: Session) -> None:
     _three_territories_one_unplanned(session)
     store_target_rows(session, [(JAN.start, "*", "net_revenue", "7000")])
 
-    revenue = _card(queries.scorecard(session, period=JAN), Metric.NET_REVENUE)
+    revenue = _card(queries.scorecard(session, scope=Scope.everything(), period=JAN), Metric.NET_REVENUE)
 
     assert revenue.target == Decimal("7000.00")
     assert revenue.coverage is not None and revenue.coverage.complete
@@ -99,7 +102,7 @@ def test_months_and_territories_partly_covered_are_both_noted(session: Session) 
     )
     store_target_rows(session, [(_month(1), "*", "units", "2"), (_month(2), "UK", "units", "1")])
 
-    units = _card(queries.scorecard(session, period=Q1), Metric.UNITS)
+    units = _card(queries.scorecard(session, scope=Scope.everything(), period=Q1), Metric.UNITS)
 
     assert units.target == Decimal("3.00")
     assert units.coverage is not None
@@ -110,8 +113,10 @@ def test_months_and_territories_partly_covered_are_both_noted(session: Session) 
 def test_no_target_at_all_gives_the_reason(session: Session) -> None:
     store_sales_lines(session, [sale(territory="UK")])
 
-    whole = _card(queries.scorecard(session, period=JAN), Metric.NET_REVENUE)
-    uk = _card(queries.scorecard(session, period=JAN, territory="UK"), Metric.GROSS_MARGIN_PCT)
+    whole = _card(queries.scorecard(session, scope=Scope.everything(), period=JAN), Metric.NET_REVENUE)
+    uk = _card(
+        queries.scorecard(session, scope=Scope.everything(), period=JAN, territory="UK"), Metric.GROSS_MARGIN_PCT
+    )
 
     assert whole.status is Status.NO_TARGET and whole.target is None
     assert whole.coverage is not None
@@ -135,7 +140,9 @@ def test_a_ratio_target_is_the_day_weighted_average_of_the_covered_months(sessio
         session, [(_month(1), "UK", "gross_margin_pct", "0.4000"), (_month(3), "UK", "gross_margin_pct", "0.6000")]
     )
 
-    margin = _card(queries.scorecard(session, period=Q1, territory="UK"), Metric.GROSS_MARGIN_PCT)
+    margin = _card(
+        queries.scorecard(session, scope=Scope.everything(), period=Q1, territory="UK"), Metric.GROSS_MARGIN_PCT
+    )
 
     assert margin.value == Decimal("0.4200")  # 210 of 500, February's thin margin included
     assert margin.target == Decimal("0.5000")  # January and March, 31 days each
@@ -156,7 +163,7 @@ def test_a_ratio_target_for_the_whole_business_needs_a_star_target(session: Sess
         ],
     )
 
-    card = queries.scorecard(session, period=JAN)
+    card = queries.scorecard(session, scope=Scope.everything(), period=JAN)
     margin, aov = _card(card, Metric.GROSS_MARGIN_PCT), _card(card, Metric.AOV)
 
     assert margin.target is None and margin.status is Status.NO_TARGET  # territory ratios are not averaged
@@ -169,7 +176,7 @@ def test_a_territory_off_target_on_its_covered_months_is_named_in_the_headline(s
     _plan_without_june(session)
     store_sales_lines(session, [sale(territory="DE", order_date=date(2025, n, 10)) for n in range(1, 13)])
 
-    card = queries.scorecard(session, period=YEAR)
+    card = queries.scorecard(session, scope=Scope.everything(), period=YEAR)
 
     coverage = _card(card, Metric.NET_REVENUE).coverage
     assert coverage is not None
@@ -181,7 +188,10 @@ def test_budget_vs_actual_compares_the_budget_with_the_actual_of_the_cells_it_co
     _three_territories_one_unplanned(session)
     store_expense_lines(session, [(JAN.start, "UK", "Rent", "100.00")])
 
-    lines = {line.line: line for line in queries.budget_vs_actual(session, start=JAN.start, end=JAN.end)}
+    lines = {
+        line.line: line
+        for line in queries.budget_vs_actual(session, scope=Scope.everything(), start=JAN.start, end=JAN.end)
+    }
 
     revenue = lines["net_revenue"]
     assert (revenue.actual, revenue.budget, revenue.variance) == (

@@ -24,6 +24,7 @@ from dashboard.text import Translator
 from db.queries import Dimension
 from db.queries.pnl import PnlDimension
 from db.queries.scoring import Thresholds
+from db.scope import Scope
 from services.auth import create_token
 from services.cache.query_cache import get_cache
 from services.runtime.database import session_scope
@@ -117,7 +118,13 @@ def test_attempts_as_dashboard_filters_match_nothing_or_exactly_themselves(
 ) -> None:
     _import_attempts(client, tmp_path, _analyst())
     before = _tables(backend_engine)
-    store = DataStore(engine=backend_engine, thresholds=Thresholds(), tr=Translator("en"), today=date(2025, 3, 31))
+    store = DataStore(
+        scope=Scope.everything(),
+        engine=backend_engine,
+        thresholds=Thresholds(),
+        tr=Translator("en"),
+        today=date(2025, 3, 31),
+    )
     store.period = "custom"
     store.start, store.end = date(2025, 1, 1), date(2025, 12, 31)
     for attempt in ATTEMPTS:

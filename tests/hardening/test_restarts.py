@@ -28,6 +28,7 @@ from db.engine import make_engine
 from db.migrate import upgrade
 from db.queries import Dimension
 from db.queries.scoring import Thresholds
+from db.scope import Scope
 from services.auth import create_token
 from services.cache.query_cache import get_cache
 from services.embedded.supervisor import Child, start_child, stop_children, wait_ready
@@ -121,7 +122,13 @@ def environment(
 
 
 def _store() -> DataStore:
-    store = DataStore(engine=get_engine(), thresholds=Thresholds(), tr=Translator("en"), today=date(2025, 3, 31))
+    store = DataStore(
+        scope=Scope.everything(),
+        engine=get_engine(),
+        thresholds=Thresholds(),
+        tr=Translator("en"),
+        today=date(2025, 3, 31),
+    )
     store.period, store.start, store.end = "custom", date(2025, 1, 1), date(2025, 12, 31)
     return store
 

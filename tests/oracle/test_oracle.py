@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from db.queries.pnl import budget_vs_actual
+from db.scope import Scope
 from services.runtime.database import get_engine
 from tests.oracle.cases import Case
 from tests.oracle.conftest import Glance, World
@@ -145,7 +146,9 @@ def test_kpi_targets_and_statuses_match_where_targets_cover_every_cell(world: Wo
 
 def _budget(case: Case) -> list[tuple[str, str, str | None, str | None, str | None, bool | None]]:
     with Session(get_engine()) as session:
-        lines = budget_vs_actual(session, start=case.start, end=case.end, territory=case.territory)
+        lines = budget_vs_actual(
+            session, scope=Scope.everything(), start=case.start, end=case.end, territory=case.territory
+        )
     return [
         (line.line, str(line.actual), text(line.budget), text(line.variance), text(line.variance_pct), line.favourable)
         for line in lines

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from db.engine import make_engine
 from db.migrate import head_revision, upgrade
 from db.queries import Dimension, PnlDimension, budget_vs_actual, opex_by_category, pnl_report, sales_breakdown
+from db.scope import Scope
 from services.cli.main import app
 from services.imports import run_import
 from services.ops.backup import BackupError, create_backup, list_backups, prune_backups, restore_backup
@@ -70,10 +71,12 @@ class Figures:
 def figures(engine: Engine) -> Figures:
     with Session(engine) as session:
         return Figures(
-            breakdowns=[sales_breakdown(session, by=by, start=START, end=END) for by in Dimension],
-            pnl=[pnl_report(session, by=by, start=START, end=END) for by in PnlDimension],
-            opex=opex_by_category(session, start=START, end=END),
-            budget=budget_vs_actual(session, start=START, end=END),
+            breakdowns=[
+                sales_breakdown(session, scope=Scope.everything(), by=by, start=START, end=END) for by in Dimension
+            ],
+            pnl=[pnl_report(session, scope=Scope.everything(), by=by, start=START, end=END) for by in PnlDimension],
+            opex=opex_by_category(session, scope=Scope.everything(), start=START, end=END),
+            budget=budget_vs_actual(session, scope=Scope.everything(), start=START, end=END),
         )
 
 

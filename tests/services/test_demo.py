@@ -13,6 +13,7 @@ from db import queries
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import KpiTarget, OperatingExpense
+from db.scope import Scope
 from services.auth import create_token
 from services.embedded.demo import TERRITORIES, DemoPlan, seed_demo
 from services.runtime.settings import Settings
@@ -23,9 +24,13 @@ def test_demo_covers_every_territory_and_reconciles(session: Session) -> None:
     result = seed_demo(session, plan=DemoPlan(lines=3000, end=date(2026, 3, 15)))
     session.commit()
 
-    found = queries.dimensions(session)
-    by_territory = queries.sales_breakdown(session, by="territory", start=result.first_day, end=result.last_day)
-    by_month = queries.sales_breakdown(session, by="month", start=result.first_day, end=result.last_day)
+    found = queries.dimensions(session, scope=Scope.everything())
+    by_territory = queries.sales_breakdown(
+        session, scope=Scope.everything(), by="territory", start=result.first_day, end=result.last_day
+    )
+    by_month = queries.sales_breakdown(
+        session, scope=Scope.everything(), by="month", start=result.first_day, end=result.last_day
+    )
 
     assert result.lines == 3000
     assert set(found.territories) == {name for name, *_ in TERRITORIES}

@@ -38,6 +38,7 @@ from db.dates import month_end, month_start
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.queries import Metric, Period, PeriodName
+from db.scope import Scope
 from services.embedded.demo import DemoPlan, seed_demo
 from services.runtime.settings import Settings
 from tests.cli.conftest import run_glance
@@ -148,7 +149,7 @@ def _gaps(rows: dict[Metric, Figures], metric: Metric) -> tuple[Gap, Gap]:
 
 def _scorecard_rows(demo: SeededDemo, period: Period) -> dict[Metric, Figures]:
     with Session(demo.engine) as session:
-        card = queries.scorecard(session, period=period, with_spark=False)
+        card = queries.scorecard(session, scope=Scope.everything(), period=period, with_spark=False)
     return {c.metric: Figures(c.value, c.target, c.prior) for c in card.cards}
 
 
@@ -192,12 +193,18 @@ def test_pnl_and_budget_vs_actual_compare_whole_months_with_whole_months(demo: S
     period = queries.period_for(name, today=demo.end)
     closed = _last_closed_month(demo.end)
     with Session(demo.engine) as session:
-        now = queries.pnl_report(session, by="territory", start=period.start, end=period.end).total
-        before = queries.pnl_report(
-            session, by="territory", start=period.previous().start, end=period.previous().end
+        now = queries.pnl_report(
+            session, scope=Scope.everything(), by="territory", start=period.start, end=period.end
         ).total
-        budget = _budget_gaps(queries.budget_vs_actual(session, start=period.start, end=period.end))
-        closed_budget = _budget_gaps(queries.budget_vs_actual(session, start=closed.start, end=closed.end))
+        before = queries.pnl_report(
+            session, scope=Scope.everything(), by="territory", start=period.previous().start, end=period.previous().end
+        ).total
+        budget = _budget_gaps(
+            queries.budget_vs_actual(session, scope=Scope.everything(), start=period.start, end=period.end)
+        )
+        closed_budget = _budget_gaps(
+            queries.budget_vs_actual(session, scope=Scope.everything(), start=closed.start, end=closed.end)
+        )
 
     checks = [Check(f"{demo.end} {name} P&L opex vs prior period", Gap(now.opex, before.opex))]
     if period.days > 1:
@@ -232,7 +239,9 @@ def test_kpi_report_json_compares_whole_months_with_whole_months(demo: SeededDem
 def test_the_month_in_progress_is_booked_as_a_whole_month(demo: SeededDemo) -> None:
     closed = _last_closed_month(demo.end)
     with Session(demo.engine) as session:
-        months = queries.pnl_report(session, by="month", start=closed.start, end=month_end(demo.end)).rows
+        months = queries.pnl_report(
+            session, scope=Scope.everything(), by="month", start=closed.start, end=month_end(demo.end)
+        ).rows
 
     assert [row.key for row in months] == [closed.start.isoformat(), month_start(demo.end).isoformat()]
     booked = Check(

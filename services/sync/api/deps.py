@@ -1,25 +1,52 @@
-"""Request dependencies: the bearer token and the role it must have."""
+"""Request dependencies: who is calling (token, acting user, role, territory scope) and what they may do."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, Header, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from db.models import ApiToken
-from services.auth import Role, verify_token
+from db.scope import Scope
+from services.auth import Role, get_user, scope_of, verify_token
 from services.runtime.database import session_scope
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `glance tokens create`.")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+ACTING_USER_HEADER = "X-Glance-User"
+"""Names the signed-in person a token acts for (the dashboard's calls); it can only narrow the token."""
 
 
-def require_role(needed: Role) -> Callable[[HTTPAuthorizationCredentials | None], ApiToken]:
-    """A dependency that admits a live token of role `needed` or above: 401 without one, 403 below it."""
+@dataclass(frozen=True)
+class Caller:
+    """Who a request acts as: the token, the person it acts for (if any), and the role and scope they share."""
 
-    def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiToken:
+    token: str
+    user: str | None
+    role: Role
+    scope: Scope
+
+    @property
+    def label(self) -> str:
+        """How runs and logs name the caller: `token:NAME` or `token:NAME as USER`."""
+        return f"token:{self.token}" + (f" as {self.user}" if self.user else "")
+
+
+def require_role(needed: Role) -> Callable[..., Caller]:
+    """A dependency that admits a live token of role `needed` or above: 401 without one, 403 below it.
+
+    With `X-Glance-User`, the call acts for that person: role and scope are what the token and the
+    person both have (an unknown or inactive person is refused), so the header never widens access.
+    """
+
+    def check(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        acting_user: Annotated[
+            str | None, Header(alias=ACTING_USER_HEADER, description="The person this call acts for.")
+        ] = None,
+    ) -> Caller:
         if credentials is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -28,17 +55,27 @@ def require_role(needed: Role) -> Callable[[HTTPAuthorizationCredentials | None]
             )
         with session_scope() as session:
             token = verify_token(session, token=credentials.credentials)
-        if token is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail="the token is unknown or revoked; ask an admin for a new one",
-                headers=_CHALLENGE,
-            )
-        if not Role(token.role).allows(needed):
+            if token is None:
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    detail="the token is unknown or revoked; ask an admin for a new one",
+                    headers=_CHALLENGE,
+                )
+            role, scope = Role(token.role), scope_of(session, token=token)
+            if acting_user:
+                user = get_user(session, username=acting_user)
+                if user is None or not user.is_active:
+                    raise HTTPException(
+                        status.HTTP_403_FORBIDDEN, detail=f"'{acting_user[:100]}' is not an active user of Glance"
+                    )
+                role = min(role, Role(user.role), key=lambda r: r.rank)
+                scope = scope.narrowed(scope_of(session, user=user))
+            caller = Caller(token=token.name, user=acting_user or None, role=role, scope=scope)
+        if not caller.role.allows(needed):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
-                detail=f"a {token.role} token cannot do this; it needs the {needed.value} role or above",
+                detail=f"a {caller.role.value} caller cannot do this; it needs the {needed.value} role or above",
             )
-        return token
+        return caller
 
     return check

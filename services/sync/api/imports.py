@@ -12,7 +12,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 
-from db.models import ApiToken
 from services.auth import Role
 from services.contracts.report import FileColumns
 from services.imports import ImportKind, ImportReport, RunStatus, run_import
@@ -22,7 +21,7 @@ from services.imports.rejected_csv import rejected_csv
 from services.imports.runs import fail_interrupted_runs, list_reports, load_report
 from services.runtime.database import get_engine
 from services.runtime.settings import Settings
-from services.sync.api.deps import require_role
+from services.sync.api.deps import Caller, require_role
 from services.sync.api.upload import BadUploadError, Upload, UploadTooLargeError, receive_upload, upload_dir
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
@@ -93,7 +92,7 @@ async def _uploaded_file(request: Request) -> AsyncIterator[Upload]:
 
 # Before `/{kind}`, which would otherwise take "columns" for an import kind.
 @router.post("/columns", response_model=FileColumns, openapi_extra=_COLUMNS_FORM)
-async def read_columns(request: Request, _: Annotated[ApiToken, Depends(require_role(Role.analyst))]) -> FileColumns:
+async def read_columns(request: Request, _: Annotated[Caller, Depends(require_role(Role.analyst))]) -> FileColumns:
     """The header of the uploaded `file` as an import would read it (format detected from the content); 422 naming
     the problem when the file cannot be read."""
     async with _uploaded_file(request) as upload:
@@ -112,7 +111,7 @@ async def read_columns(request: Request, _: Annotated[ApiToken, Depends(require_
 
 @router.post("/{kind}", response_model=ImportReport, openapi_extra=_UPLOAD_FORM)
 async def create_import(
-    kind: ImportKind, request: Request, caller: Annotated[ApiToken, Depends(require_role(Role.analyst))]
+    kind: ImportKind, request: Request, caller: Annotated[Caller, Depends(require_role(Role.analyst))]
 ) -> JSONResponse:
     """Import the uploaded `file`; 200 with the report, 422 when refused, 500 when it failed."""
     async with _uploaded_file(request) as upload:
@@ -127,14 +126,14 @@ async def create_import(
             mapping=_mapping(upload.fields.get("mapping")),
             strict=_flag(upload.fields.get("strict")),
             dry_run=_flag(upload.fields.get("dry_run")),
-            requested_by=f"token:{caller.name}",
+            requested_by=caller.label,
             settings=request.app.state.settings,
         )
     return JSONResponse(report.model_dump(mode="json"), status_code=_STATUS_CODES.get(report.status, 200))
 
 
 @router.get("", response_model=list[ImportReport])
-def list_imports(_: Annotated[ApiToken, Depends(require_role(Role.viewer))], limit: int = 50) -> list[ImportReport]:
+def list_imports(_: Annotated[Caller, Depends(require_role(Role.viewer))], limit: int = 50) -> list[ImportReport]:
     """The latest import runs, newest first (without their rejections)."""
     fail_interrupted_runs(get_engine())  # a run whose process was killed shows as failed, not running forever
     with Session(get_engine()) as session:
@@ -143,7 +142,7 @@ def list_imports(_: Annotated[ApiToken, Depends(require_role(Role.viewer))], lim
 
 @router.get("/{run_id}", response_model=ImportReport)
 def get_import(
-    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)], _: Annotated[ApiToken, Depends(require_role(Role.viewer))]
+    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)], _: Annotated[Caller, Depends(require_role(Role.viewer))]
 ) -> ImportReport:
     """One run's report, with its first rejections."""
     fail_interrupted_runs(get_engine())
@@ -156,7 +155,7 @@ def get_import(
 
 @router.get("/{run_id}/rejected.csv", response_class=StreamingResponse)
 def get_rejected_csv(
-    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)], _: Annotated[ApiToken, Depends(require_role(Role.viewer))]
+    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)], _: Annotated[Caller, Depends(require_role(Role.viewer))]
 ) -> StreamingResponse:
     """Every rejected row of a run as CSV (formulas neutralised), ready to fix and re-import."""
     with Session(get_engine()) as session:

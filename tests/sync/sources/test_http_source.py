@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db.queries import sales_totals
+from db.scope import Scope
 from services.imports import RunStatus
 from services.runtime.settings import Settings
 from services.sources import PullStatus, pull_source
@@ -66,7 +67,7 @@ def test_a_json_endpoint_with_a_cursor_keeps_money_exact(
     assert result.reports[0].inserted == 7
     assert [r.query.get("cursor") for r in shop.hits("/json/cursor")] == [None, "4"]
     with Session(backend_engine) as session:
-        totals = sales_totals(session, start=date(2025, 1, 1), end=date(2025, 12, 31))
+        totals = sales_totals(session, scope=Scope.everything(), start=date(2025, 1, 1), end=date(2025, 12, 31))
     assert totals.net_revenue == sum(Decimal(f"{10 + n}.50") for n in range(1, 8))
 
 
