@@ -1,7 +1,9 @@
 """One Glance session: the template, sidebar navigation, pages switched in place, URL in sync.
 
 Built once per browser tab. Roles are enforced here, on the server: a page a role may not see
-is never built for that session, whatever the URL asks for.
+is never built for that session, whatever the URL asks for. Territories are enforced by the
+session's DataStore, made with the user's scope. While an admin views the dashboard as someone
+else, the session has that person's role and territories and every action is refused.
 """
 
 from __future__ import annotations
@@ -15,33 +17,18 @@ from sqlalchemy import Engine
 
 from dashboard.assets import asset_url
 from dashboard.formatting import Formatter, locale_for
-from dashboard.identity import SessionUser
+from dashboard.identity import SessionUser, territories_text
 from dashboard.pages.base import Page, PageContext, Part
-from dashboard.pages.glance import GlancePage
-from dashboard.pages.imports import ImportsPage
-from dashboard.pages.ops import OpsPage
-from dashboard.pages.pnl import PnlPage
-from dashboard.pages.profile import ProfilePage
-from dashboard.pages.sales import SalesPage
+from dashboard.pages.registry import HOME, PAGES, pages_for
 from dashboard.store import DataStore, DataUnavailable
 from dashboard.sync_client import SyncClient
 from dashboard.system import build, cache_degraded, source_check
 from dashboard.template import GlanceTemplate
 from dashboard.text import Translator, choose_language
 from dashboard.views.notices import html_pane, notice_html
-from db.scope import Scope
 from services import __version__
-from services.auth import Role
 from services.runtime.settings import Settings
 
-PAGES: dict[str, Role] = {
-    "glance": Role.viewer,
-    "sales": Role.viewer,
-    "pnl": Role.viewer,
-    "imports": Role.analyst,
-    "ops": Role.admin,
-    "profile": Role.viewer,
-}
 SYSTEM_CHECK_MS = 15_000
 """How often an open tab re-checks the cache for its status note (one bounded ping)."""
 HEADER_COLOUR = "#0072B5"
@@ -58,7 +45,7 @@ STORE_URL_PARAMS = {
 class GlanceApp(pn.viewable.Viewer):
     """The session's app: which page is shown, and the layout that shows it."""
 
-    page: param.Selector[str] = param.Selector(default="glance", objects=list(PAGES), check_on_set=False)
+    page: param.Selector[str] = param.Selector(default=HOME, objects=list(PAGES), check_on_set=False)
 
     def __init__(
         self,
@@ -66,25 +53,36 @@ class GlanceApp(pn.viewable.Viewer):
         user: SessionUser,
         settings: Settings,
         engine: Engine,
+        viewed_by: SessionUser | None = None,
         accept_language: str | None = None,
         today: date | None = None,
     ) -> None:
+        """A session for `user` (their role and territories); `viewed_by` is the admin viewing as them, read only."""
         super().__init__()
         self.user = user
-        self.settings = settings
-        self.engine = engine
-        language = choose_language(user.language, accept_language)
+        self.viewed_by = viewed_by
+        # The one looking chooses the language: an admin viewing as someone reads their own.
+        language = choose_language((viewed_by or user).language, accept_language)
         self.tr = tr = Translator(language)
         self.fmt = Formatter(locale=locale_for(language, accept_language), currency=settings.reporting_currency)
         self.store = DataStore(
-            engine=engine, scope=Scope.everything(), thresholds=settings.health_thresholds, tr=tr, today=today
+            engine=engine, scope=user.scope, thresholds=settings.health_thresholds, tr=tr, today=today
         )
-        self.ctx = PageContext(store=self.store, user=user, tr=tr, fmt=self.fmt, navigate=self.go)
-        self.client = SyncClient.from_settings(settings)
+        self.ctx = PageContext(
+            store=self.store,
+            user=user,
+            tr=tr,
+            fmt=self.fmt,
+            navigate=self.go,
+            client=SyncClient.from_settings(settings).acting_for(user.username),
+            engine=engine,
+            settings=settings,
+            viewed_by=viewed_by,
+        )
         self.pages: dict[str, Page] = {}
         self._ready = False
         self._refused = False
-        self.allowed = [key for key, role in PAGES.items() if user.can(role)]
+        self.allowed = pages_for(user.role)
         self.main = pn.Column(sizing_mode="stretch_width")
         self.notice = html_pane("", visible=False)
         self._database_ok = True
@@ -92,14 +90,14 @@ class GlanceApp(pn.viewable.Viewer):
         self.footer = html_pane("")
         self.nav = pn.widgets.RadioButtonGroup(
             options={tr(f"page.{key}"): key for key in self.allowed},
-            value="glance",
+            value=HOME,
             orientation="vertical",
             color="light",
             sizing_mode="stretch_width",
         )
         self.nav.link(self, value="page", bidirectional=True)
         # After the URL and nav watchers, so a refused page's redirect to home is the last word in the URL.
-        self.param.watch(lambda _event: self.show(), "page", precedence=1)
+        self.param.watch(lambda _event: self.show_page(), "page", precedence=1)
         self.store.param.watch(lambda _event: self.filters_changed(), list(STORE_URL_PARAMS))
 
     def go(self, key: str) -> None:
@@ -107,30 +105,22 @@ class GlanceApp(pn.viewable.Viewer):
         self.page = key
 
     def page_object(self, key: str) -> Page:
-        """The page for `key`, built on first visit and kept for the session."""
+        """The page for `key` (one this session may open), built on first visit and kept for the session."""
         if key not in self.pages:
-            if key == "imports":
-                self.pages[key] = ImportsPage(self.ctx, client=self.client)
-            elif key == "ops":
-                self.pages[key] = OpsPage(self.ctx, client=self.client, engine=self.engine, settings=self.settings)
-            else:
-                kinds = {"glance": GlancePage, "sales": SalesPage, "pnl": PnlPage, "profile": ProfilePage}
-                self.pages[key] = kinds[key](self.ctx)
+            self.pages[key] = PAGES[key].page(self.ctx)
         return self.pages[key]
 
-    # Updates the view in place; Panel's own Viewer.show (serve in a new window) is never used here.
-    def show(self, *, first_paint: bool = False) -> None:  # type: ignore[override]
+    def show_page(self, *, first_paint: bool = False) -> None:
         """Show the chosen page, or refuse a page this role may not see and show the home page."""
         key = self.page
         if key not in self.allowed:
             name = self.tr(f"page.{key}") if key in PAGES else key
             role = self.tr(f"role.{self.user.role.value}")
-            self.notice.object = notice_html(self.tr("nav.denied", role=role, page=name), "error")
-            self.notice.visible = True
+            self.say(self.tr("nav.denied", role=role, page=name), "error")
             self._refused = True
-            self.page = "glance"
+            self.page = HOME
             return
-        if key != "glance":
+        if key != HOME:
             self.notice.visible = False
         if not self._ready:
             return
@@ -143,6 +133,11 @@ class GlanceApp(pn.viewable.Viewer):
                 other.pause()
             other.visible = other is page
         page.refresh(first=page.first_paint if first_paint else 0)
+
+    def say(self, text: str, kind: str) -> None:
+        """A notice above the page (until another page is opened): a refused page or "view as"."""
+        self.notice.object = notice_html(text, kind)
+        self.notice.visible = True
 
     def filters_changed(self) -> None:
         """New filters: refresh the visible page; the others refresh when next shown."""
@@ -165,7 +160,7 @@ class GlanceApp(pn.viewable.Viewer):
             footer = self.tr("footer", version=__version__, revision=revision, as_of=as_of)
             self.footer.object = f'<div class="glance footer">{html.escape(footer)}</div>'
         self._ready = True
-        self.show(first_paint=True)
+        self.show_page(first_paint=True)
         if self._refused:
             pn.state.onload(self._fix_address)
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -190,14 +185,27 @@ class GlanceApp(pn.viewable.Viewer):
         return f'<div class="glance system ok" role="status">{self.tr("system.ok")}</div>'
 
     def sidebar(self) -> list[Part]:
-        """User card, sections, filters, system status and sign-out."""
+        """User card (name, role, territories), sections, filters, system status and sign-out."""
         tr, user = self.tr, self.user
+        territories = f"{tr('scope.label')}: {territories_text(user.scope, tr)}"
         card = html_pane(
             f'<div class="glance user-card"><div class="name">{html.escape(user.name)}</div>'
             f'<div class="role">{tr(f"role.{user.role.value}")}</div>'
+            f'<div class="territories">{html.escape(territories)}</div>'
             f'<a href="/logout">{tr("logout")}</a></div>'
         )
         return [card, pn.pane.Markdown(f"**{tr('nav.title')}**"), self.nav, self.store, self.system]
+
+    def view_as_banner(self) -> pn.viewable.Viewable | None:
+        """While viewing as someone: whose view this is, that it is read only, and the way back."""
+        if self.viewed_by is None:
+            return None
+        tr, user = self.tr, self.user
+        text = tr("view_as.banner", name=user.name, territories=territories_text(user.scope, tr))
+        return html_pane(
+            f'<div class="glance notice view-as" role="status">{html.escape(text)} '
+            f'<a href="/?page=ops">{html.escape(tr("view_as.back"))}</a></div>'
+        )
 
     def stale_code_banner(self) -> pn.viewable.Viewable | None:
         """A red banner when the code on disk differs from the release it claims to be."""
@@ -212,8 +220,8 @@ class GlanceApp(pn.viewable.Viewer):
         The plain template rather than the FAST one: FAST's web components are 0.9 MB of JavaScript
         that every new tab downloads and parses before the banner can show.
         """
-        stale = self.stale_code_banner()
-        main = [*([stale] if stale else []), self.notice, self.main, self.footer]
+        banners = [banner for banner in (self.stale_code_banner(), self.view_as_banner()) if banner is not None]
+        main = [*banners, self.notice, self.main, self.footer]
         return GlanceTemplate(
             title="Glance",
             sidebar=self.sidebar(),

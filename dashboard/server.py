@@ -14,7 +14,7 @@ from sqlmodel import Session
 from dashboard.app import HEADER_COLOUR, STORE_URL_PARAMS, GlanceApp
 from dashboard.assets import asset_patterns, asset_url
 from dashboard.endpoints import extra_patterns
-from dashboard.identity import SessionUser, load_user
+from dashboard.identity import SessionUser, ViewAsRefused, load_user, view_as
 from dashboard.login import GlanceAuthProvider
 from dashboard.system import source_check
 from dashboard.template import GlanceTemplate, drop_mathjax
@@ -27,6 +27,8 @@ from services.runtime.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 RETRY_MS = 5000
+VIEW_AS_PARAM = "as"
+"""`?as=USERNAME`: an admin who sees every territory opens the dashboard as that user, read only."""
 
 drop_mathjax()
 
@@ -48,23 +50,45 @@ def _unavailable(tr: Translator, text: str) -> GlanceTemplate:
     return GlanceTemplate(title="Glance", main=[html_pane(notice_html(text, "warn"))], header_background=HEADER_COLOUR)
 
 
+def _view_as_name() -> str:
+    """The username the address asks to view as ("" when it asks for none)."""
+    values = pn.state.session_args.get(VIEW_AS_PARAM) or []
+    return values[0].decode("utf-8", "replace").strip() if values else ""
+
+
 def create_session() -> pn.viewable.Viewable | GlanceTemplate:
-    """Build one browser tab's app for the signed-in user."""
+    """Build one browser tab's app for the signed-in user (or, for an admin's `?as=NAME`, as that user)."""
     settings = get_settings()
     pn.extension("tabulator", js_files={"glance": asset_url("glance.js")})
     # Panel allows a list per header; the request headers of a session come from Tornado, one string each.
     accept_language = cast(str | None, pn.state.headers.get("Accept-Language"))
     tr = Translator(choose_language(None, accept_language))
+    wanted = _view_as_name()
+    target: SessionUser | None = None
+    refusal: ViewAsRefused | None = None
     try:
         with Session(get_engine()) as session:
             user: SessionUser | None = load_user(session, username=pn.state.user or "")
+            if user is not None and wanted:
+                try:
+                    target = view_as(session, admin=user, username=wanted)
+                except ViewAsRefused as exc:
+                    refusal = exc
     except OperationalError as exc:
         log.warning("database_unavailable", error=str(exc.orig or exc).splitlines()[0])
         return _unavailable(tr, tr("state.db_down"))
     if user is None:
         # The cookie names a user who was removed or deactivated since signing in.
         return pn.pane.HTML(f'<p>{tr("login.failed")} <a href="/logout">{tr("login.again")}</a></p>')
-    app = GlanceApp(user=user, settings=settings, engine=get_engine(), accept_language=accept_language)
+    app = GlanceApp(
+        user=target or user,
+        viewed_by=user if target else None,
+        settings=settings,
+        engine=get_engine(),
+        accept_language=accept_language,
+    )
+    if refusal is not None:
+        app.say(app.tr(refusal.reason, username=refusal.username), "error")
     if pn.state.location is not None:
         # Before the widgets exist, so they are created showing the filters the URL asks for.
         pn.state.location.sync(app, {"page": "page"})

@@ -102,11 +102,34 @@ class DataStore(pn.viewable.Viewer):
         """The day named periods end on."""
         return self._today
 
-    def _query(self, fn: Callable[..., T], **params: Any) -> T:
-        """Run one `db.queries` function under this session's scope through the shared cache."""
+    @property
+    def no_territories(self) -> bool:
+        """True for a session that may see no territory at all (it is shown no figures)."""
+        return self.scope.territories == ()
+
+    @property
+    def refused_territory(self) -> str | None:
+        """The territory filter when it is outside this session's scope (a link can ask for any), else None."""
+        if self.territory and not self.scope.allows(self.territory):
+            return self.territory
+        return None
+
+    def figures_scope(self) -> Scope:
+        """The scope figures are asked under: the session's, or none at all for a territory outside it.
+
+        A territory the session may not see shows nothing, never the rest of the scope instead.
+        """
+        return self.scope if self.refused_territory is None else Scope.only([])
+
+    def _query(self, fn: Callable[..., T], *, filtered: bool = True, **params: Any) -> T:
+        """Run one `db.queries` function under this session's scope through the shared cache.
+
+        `filtered=False` asks under the whole scope, whatever the territory filter says (what it may choose from).
+        """
+        asked = self.figures_scope() if filtered else self.scope
         try:
             with Session(self._engine) as session:
-                return cached_query(session, fn.__name__, fn, scope=self.scope, **params)
+                return cached_query(session, fn.__name__, fn, scope=asked, **params)
         except OperationalError as exc:
             raise DataUnavailable(str(exc.orig or exc).splitlines()[0]) from exc
         except PoolTimeout as exc:
@@ -149,8 +172,8 @@ class DataStore(pn.viewable.Viewer):
     # Figures, always from db.queries
 
     def dimensions(self) -> Dimensions:
-        """What the data holds and when it was last imported."""
-        return self._query(queries.dimensions)
+        """What the data of this session's territories holds (whatever the filter) and when it was last imported."""
+        return self._query(queries.dimensions, filtered=False)
 
     def scorecard(self) -> Scorecard:
         """The KPI cards and overall health for the period and territory."""

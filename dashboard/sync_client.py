@@ -1,13 +1,15 @@
 """The dashboard's client for the sync service API: uploads and import history, with timeouts.
 
 The dashboard never writes facts itself; it sends files to the sync service with its own
-bearer token (`GLANCE_API_TOKEN`) and shows the run report the service returns.
+bearer token (`GLANCE_API_TOKEN`) and shows the run report the service returns. Every call names
+the person it is made for (`X-Glance-User`), so the service narrows the token's role and
+territories to theirs.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -16,6 +18,7 @@ from services.runtime.probes import VersionPayload
 from services.runtime.settings import Settings
 
 HISTORY_LIMIT = 20
+ACTING_USER_HEADER = "X-Glance-User"
 
 
 class SyncUnavailable(RuntimeError):
@@ -28,11 +31,12 @@ class UploadRefused(RuntimeError):
 
 @dataclass(frozen=True)
 class SyncClient:
-    """Calls the sync service at `base_url` with the dashboard's token."""
+    """Calls the sync service at `base_url` with the dashboard's token, for `acting_user` when one is set."""
 
     base_url: str
     token: str
     timeout_s: float
+    acting_user: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SyncClient:
@@ -40,10 +44,15 @@ class SyncClient:
         token = settings.api_token.get_secret_value() if settings.api_token else ""
         return cls(base_url=settings.sync_url.rstrip("/"), token=token, timeout_s=settings.sync_timeout_s)
 
+    def acting_for(self, username: str) -> SyncClient:
+        """The same client making every call for `username` (their role and territories, at most the token's)."""
+        return replace(self, acting_user=username)
+
     def _client(self, timeout_s: float | None = None) -> httpx.Client:
+        acting = {ACTING_USER_HEADER: self.acting_user} if self.acting_user else {}
         return httpx.Client(
             base_url=self.base_url,
-            headers={"Authorization": f"Bearer {self.token}"},
+            headers={"Authorization": f"Bearer {self.token}", **acting},
             timeout=httpx.Timeout(timeout_s or self.timeout_s, connect=3.0),
         )
 
@@ -56,7 +65,6 @@ class SyncClient:
         source: str,
         mapping: dict[str, str],
         strict: bool,
-        requested_by: str,
     ) -> ImportReport:
         """Send one file to `POST /api/v1/imports/{kind}` and return its run report (refused runs included)."""
         form = {"mapping": json.dumps(mapping), "source": source, "strict": "true" if strict else "false"}
@@ -66,7 +74,6 @@ class SyncClient:
                     f"/api/v1/imports/{kind.value}",
                     files={"file": (filename, content)},
                     data=form,
-                    headers={"X-Glance-User": requested_by},
                 )
         except httpx.HTTPError as exc:
             raise SyncUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -137,4 +144,6 @@ def _detail(response: httpx.Response) -> str:
         detail = response.json().get("detail", "")
     except ValueError:
         detail = response.text[:200]
+    if isinstance(detail, list):  # a 422 names each problem: {"loc", "msg", "type"}
+        detail = "; ".join(str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in detail)
     return f"HTTP {response.status_code}: {detail}"

@@ -40,14 +40,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "filter.all_territories": {"en": "All territories", "vi": "Tất cả khu vực"},
     "filter.all_channels": {"en": "All channels", "vi": "Tất cả kênh"},
     "filter.all_categories": {"en": "All categories", "vi": "Tất cả danh mục"},
-    "filter.clear": {"en": "Clear filters", "vi": "Bỏ lọc"},
     "period.mtd": {"en": "Month to date", "vi": "Từ đầu tháng"},
     "period.qtd": {"en": "Quarter to date", "vi": "Từ đầu quý"},
     "period.ytd": {"en": "Year to date", "vi": "Từ đầu năm"},
     "period.last_30_days": {"en": "Last 30 days", "vi": "30 ngày qua"},
     "period.custom": {"en": "Custom range", "vi": "Tùy chọn"},
     "period.range": {"en": "{start} to {end}", "vi": "{start} đến {end}"},
-    "period.compared": {"en": "compared with {start} to {end}", "vi": "so với {start} đến {end}"},
     # Status
     "status.on_track": {"en": "On track", "vi": "Đúng hướng"},
     "status.watch": {"en": "Watch", "vi": "Cần theo dõi"},
@@ -102,11 +100,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # Columns
     "col.key": {"en": "Name", "vi": "Tên"},
-    "col.territory": {"en": "Territory", "vi": "Khu vực"},
-    "col.channel": {"en": "Channel", "vi": "Kênh"},
     "col.category": {"en": "Category", "vi": "Danh mục"},
-    "col.product": {"en": "Product", "vi": "Sản phẩm"},
-    "col.month": {"en": "Month", "vi": "Tháng"},
     "col.net_revenue": {"en": "Net revenue", "vi": "Doanh thu thuần"},
     "col.cogs": {"en": "COGS", "vi": "Giá vốn"},
     "col.gross_margin": {"en": "Gross margin", "vi": "Lợi nhuận gộp"},
@@ -136,6 +130,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "col.updated": {"en": "Updated", "vi": "Cập nhật"},
     "col.unchanged": {"en": "Unchanged", "vi": "Không đổi"},
     "col.rejected": {"en": "Rejected", "vi": "Bị từ chối"},
+    "col.username": {"en": "Username", "vi": "Tên đăng nhập"},
+    "col.name": {"en": "Name", "vi": "Tên"},
+    "col.role": {"en": "Role", "vi": "Vai trò"},
+    "col.territories": {"en": "Territories", "vi": "Khu vực"},
     "budget.over": {"en": "▲ Over budget", "vi": "▲ Vượt ngân sách"},
     "budget.under": {"en": "▼ Under budget", "vi": "▼ Dưới ngân sách"},
     "budget.favourable": {"en": "✔ favourable", "vi": "✔ có lợi"},
@@ -187,7 +185,82 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "This server runs code that differs from release {release}. Tell your administrator.",
         "vi": "Máy chủ này chạy mã khác với bản phát hành {release}. Hãy báo quản trị viên.",
     },
-    "state.no_rows": {"en": "Nothing in this period.", "vi": "Không có gì trong kỳ này."},
+    # Territories (scopes)
+    "scope.label": {"en": "Territories", "vi": "Khu vực"},
+    "scope.every": {"en": "every territory", "vi": "mọi khu vực"},
+    "scope.nothing": {"en": "none", "vi": "không có"},
+    "scope.none": {
+        "en": "Your account has no territories yet; ask an admin to give you the territories you work on.",
+        "vi": "Tài khoản của bạn chưa có khu vực nào; hãy nhờ quản trị viên cấp các khu vực bạn phụ trách.",
+    },
+    "scope.not_yours": {
+        "en": (
+            "{territory} is not one of your territories ({yours}), so nothing is shown for it. "
+            "Choose one of yours, or All territories, under Territory."
+        ),
+        "vi": (
+            "{territory} không thuộc các khu vực của bạn ({yours}), nên không hiển thị gì. "
+            "Hãy chọn một khu vực của bạn, hoặc Tất cả khu vực, ở mục Khu vực."
+        ),
+    },
+    # View as
+    "view_as.banner": {
+        "en": "Viewing as {name} (territories: {territories}) — read only.",
+        "vi": "Đang xem với tư cách {name} (khu vực: {territories}) — chỉ xem.",
+    },
+    "view_as.back": {"en": "Back to your own view", "vi": "Trở về giao diện của bạn"},
+    "view_as.link": {"en": "View the dashboard as {name}", "vi": "Xem bảng điều khiển với tư cách {name}"},
+    "view_as.read_only": {
+        "en": "Read only while viewing as {name}: nothing can be changed here.",
+        "vi": "Chỉ xem khi đang xem với tư cách {name}: không thể thay đổi gì ở đây.",
+    },
+    "view_as.not_admin": {
+        "en": (
+            "Only an admin who sees every territory can view the dashboard as someone else ({username}); "
+            "this is your own view."
+        ),
+        "vi": (
+            "Chỉ quản trị viên xem được mọi khu vực mới có thể xem với tư cách người khác ({username}); "
+            "đây là giao diện của bạn."
+        ),
+    },
+    "view_as.unknown": {
+        "en": "There is no active user called {username} to view as; this is your own view.",
+        "vi": "Không có người dùng đang hoạt động tên {username}; đây là giao diện của bạn.",
+    },
+    # People and territories (Ops)
+    "people.title": {"en": "People and territories", "vi": "Người dùng và khu vực"},
+    "people.user": {"en": "User", "vi": "Người dùng"},
+    "people.territories": {"en": "Territories", "vi": "Khu vực"},
+    "people.hint": {
+        "en": (
+            "Write * for every territory, or the territories separated by commas (e.g. UK,IE). "
+            "Leave it empty for none: the user then sees no figures at all."
+        ),
+        "vi": (
+            "Nhập * cho mọi khu vực, hoặc các khu vực cách nhau bằng dấu phẩy (ví dụ UK,IE). "
+            "Để trống nếu không cấp khu vực nào: người dùng sẽ không thấy số liệu nào."
+        ),
+    },
+    "people.save": {"en": "Save territories", "vi": "Lưu khu vực"},
+    "people.saved": {"en": "Saved: {name} now sees {territories}.", "vi": "Đã lưu: {name} giờ xem được {territories}."},
+    "people.saved_none": {
+        "en": "Saved: {name} now has no territories and sees no figures at all until you give them some.",
+        "vi": "Đã lưu: {name} giờ không có khu vực nào và sẽ không thấy số liệu cho đến khi được cấp.",
+    },
+    "people.no_data_yet": {
+        "en": "No data holds {names} yet: check the spelling (figures appear when their data arrives).",
+        "vi": "Chưa có dữ liệu cho {names}: hãy kiểm tra chính tả (số liệu sẽ hiện khi có dữ liệu).",
+    },
+    "people.bad": {"en": "Not saved: {problem}.", "vi": "Chưa lưu: {problem}."},
+    "people.unknown": {
+        "en": "Not saved: {problem}; reload the page to see the current users.",
+        "vi": "Chưa lưu: {problem}; hãy tải lại trang để xem danh sách người dùng hiện tại.",
+    },
+    "people.needs_every_territory": {
+        "en": "Setting territories and viewing as someone else need an admin account that sees every territory.",
+        "vi": "Cấp khu vực và xem với tư cách người khác cần tài khoản quản trị xem được mọi khu vực.",
+    },
     # Sidebar and footer
     "system.ok": {"en": "● System OK", "vi": "● Hệ thống ổn định"},
     "system.down": {"en": "▲ Database unavailable", "vi": "▲ Mất kết nối cơ sở dữ liệu"},
@@ -235,6 +308,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "profile.name": {"en": "Name", "vi": "Tên"},
     "profile.username": {"en": "Username", "vi": "Tên đăng nhập"},
     "profile.role": {"en": "Role", "vi": "Vai trò"},
+    "profile.territories": {"en": "Territories", "vi": "Khu vực"},
     "profile.member_since": {"en": "Member since", "vi": "Thành viên từ"},
     "profile.language": {"en": "Language", "vi": "Ngôn ngữ"},
     "profile.current_password": {"en": "Current password", "vi": "Mật khẩu hiện tại"},

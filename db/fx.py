@@ -13,6 +13,9 @@ from db.models import FxRate
 
 MONEY = pl.Decimal(18, 2)
 RATE = pl.Decimal(18, 6)
+_PRODUCT = pl.Decimal(38, 8)
+"""Holds an amount times a rate exactly: Polars keeps only the larger operand scale (6) and truncates
+the rest, so 4.66 x 0.863734 = 4.02500044 would become 4.025000 and round to 4.02 instead of 4.03."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def to_reporting(
     rate = pl.when(pl.col("currency") == reporting_currency).then(pl.lit(1, dtype=RATE)).otherwise(pl.col("__fx_rate"))
     joined = joined.with_columns(rate.alias("__fx_rate"))
     converted = joined.with_columns(
-        (pl.col(source).cast(MONEY) * pl.col("__fx_rate")).round(2).cast(MONEY).alias(target)
+        (pl.col(source).cast(MONEY).cast(_PRODUCT) * pl.col("__fx_rate")).round(2).cast(MONEY).alias(target)
         for source, target in amounts.items()
     )
     missing = converted.get_column("__fx_rate").is_null()

@@ -51,6 +51,12 @@ class ImportRun(SQLModel, table=True):
     requested_by: str = Field(default="", max_length=200)
     details: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # A JSON list, not a comma-separated one: a territory in the data may hold a comma.
+    territories: str | None = Field(
+        default=None,
+        sa_column=Column(Text, nullable=True),
+        description="JSON list of the territories of the rows the run accepted; null when not known",
+    )
 
 
 class RejectedRow(SQLModel, table=True):

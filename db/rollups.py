@@ -9,6 +9,7 @@ An order is identified by its source and its order id: orders from two systems n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,6 +29,29 @@ _daily = table_of(SalesDaily)
 _orders = table_of(OrdersDaily)
 _products = table_of(SalesProductMonthly)
 
+_SUMS = ("lines", "units", "net_revenue", "cogs")
+"""The measures that add across lines; `orders` is the one that needs the distinct orders."""
+_DAY_CELL = ("day", "territory", "channel", "category")
+_ORDER_CELL = ("day", "territory", "channel")
+_PRODUCT_CELL = ("month", "territory", "channel", "category", "product")
+
+_ORDER_BITS = 32
+"""How `RollupDelta` packs a (cell, order) pair into one unsigned 64-bit integer.
+
+    bit 63 ........ 32 | 31 ......... 0
+        cell id        |   order id
+
+A pair is `cell * _ORDERS_SPAN + order`, so distinct pairs are distinct integers, sorting the
+integers groups the pairs by cell, and `pair // _ORDERS_SPAN` and `pair % _ORDERS_SPAN` give the
+cell and the order back. Cell and order ids are dense counts from 0 (`_Ids`), so each fits in its
+32 bits unless one import holds four billion distinct cells or orders.
+"""
+_ORDERS_SPAN = 1 << _ORDER_BITS
+_NO_PAIR = (1 << 64) - 1
+"""Never a pair (it would be cell 2**32 - 1, order 2**32 - 1): the sentinel before the first pair."""
+_COMPACT_EVERY = 8
+"""Batches of cell sums kept before they are summed into one frame."""
+
 
 def refresh_rollups(session: Session, *, first_day: date, last_day: date) -> None:
     """Rebuild every rollup row for the days (and their whole months) from `first_day` to `last_day`."""
@@ -35,41 +59,47 @@ def refresh_rollups(session: Session, *, first_day: date, last_day: date) -> Non
         # Hash aggregates over whole months of lines: enough memory keeps them from spilling to disk.
         session.execute(text("SET LOCAL work_mem = '256MB'"))
     in_days = _line.c.order_date.between(first_day, last_day)
-    day_cells = (_line.c.order_date, _line.c.territory, _line.c.channel)
+    order_cells = {"day": _line.c.order_date, "territory": _line.c.territory, "channel": _line.c.channel}
     session.execute(delete(_daily).where(_daily.c.day.between(first_day, last_day)))
     session.execute(delete(_orders).where(_orders.c.day.between(first_day, last_day)))
-    _rebuild(session, _daily, cells=(*day_cells, _line.c.category), where=in_days)
-    _rebuild(session, _orders, cells=day_cells, where=in_days)
+    _rebuild(session, _daily, cells={**order_cells, "category": _line.c.category}, where=in_days)
+    _rebuild(session, _orders, cells=order_cells, where=in_days)
     first_month, last_month_day = month_start(first_day), month_end(last_day)
-    month = month_sql(session.get_bind().dialect, _line.c.order_date)
     session.execute(delete(_products).where(_products.c.month.between(first_month, last_month_day)))
     _rebuild(
         session,
         _products,
-        cells=(month, _line.c.territory, _line.c.channel, _line.c.category, _line.c.product),
+        cells={
+            "month": month_sql(session.get_bind().dialect, _line.c.order_date),
+            "territory": _line.c.territory,
+            "channel": _line.c.channel,
+            "category": _line.c.category,
+            "product": _line.c.product,
+        },
         where=_line.c.order_date.between(first_month, last_month_day),
     )
 
 
 def _rebuild(
-    session: Session, target: Table, *, cells: tuple[ColumnElement[Any], ...], where: ColumnElement[bool]
+    session: Session, target: Table, *, cells: Mapping[str, ColumnElement[Any]], where: ColumnElement[bool]
 ) -> None:
     """Insert into `target` one row per cell, with distinct orders counted.
 
-    Lines are grouped per order within each cell first, so distinct orders become a plain count
-    of groups: hash aggregates throughout, no sort of every line as `count(DISTINCT ...)` needs.
+    `cells` maps each of `target`'s cell columns to what it is of a sales line; every other
+    column of `target` is a measure. Lines are grouped per order within each cell first, so
+    distinct orders become a plain count of groups: hash aggregates throughout, no sort of every
+    line as `count(DISTINCT ...)` needs.
     """
-    names = [c.name for c in target.c][: len(cells)]
     per_order = (
         select(
-            *(cell.label(name) for cell, name in zip(cells, names, strict=True)),
+            *(cell.label(name) for name, cell in cells.items()),
             func.count().label("lines"),
             func.sum(_line.c.units).label("units"),
             func.sum(_line.c.net_revenue_rc).label("net_revenue"),
             func.sum(_line.c.cogs_rc).label("cogs"),
         )
         .where(where)
-        .group_by(*cells, _line.c.source, _line.c.order_id)
+        .group_by(*cells.values(), _line.c.source, _line.c.order_id)
         .subquery()
     )
     measures = {
@@ -79,11 +109,11 @@ def _rebuild(
         "net_revenue": func.sum(per_order.c.net_revenue),
         "cogs": func.sum(per_order.c.cogs),
     }
-    wanted = [c.name for c in target.c][len(cells) :]
-    keys = [per_order.c[name] for name in names]
+    wanted = [c.name for c in target.c if c.name not in cells]
+    keys = [per_order.c[name] for name in cells]
     session.execute(
         insert(target).from_select(
-            [*names, *wanted],
+            [*cells, *wanted],
             select(*keys, *(measures[name] for name in wanted)).group_by(*keys),
         )
     )
@@ -97,12 +127,6 @@ def rebuild_all(session: Session) -> None:
     session.execute(delete(_products))
     if first is not None:
         refresh_rollups(session, first_day=first, last_day=last)
-
-
-_SUMS = ("lines", "units", "net_revenue", "cogs")
-_DAY_CELL = ("day", "territory", "channel", "category")
-_ORDER_CELL = ("day", "territory", "channel")
-_PRODUCT_CELL = ("month", "territory", "channel", "category", "product")
 
 
 @dataclass
@@ -227,15 +251,8 @@ class RollupDelta:
         self._settled = None
 
 
-_COMPACT_EVERY = 8
-"""Batches of cell sums kept before they are summed into one frame."""
-
-
 def _sums(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.group_by("cell").agg(pl.col(name).sum() for name in _SUMS)
-
-
-_ORDERS_SPAN = 1 << 32
 
 
 def _pair(cell: pl.Expr, order: pl.Expr) -> pl.Expr:
@@ -252,10 +269,6 @@ def _distinct(pairs: list[pl.DataFrame]) -> pl.DataFrame:
     pairs.clear()
     ordered = ordered.sort()
     return ordered.filter(ordered != ordered.shift(1, fill_value=None).fill_null(_NO_PAIR)).to_frame()
-
-
-_NO_PAIR = (1 << 64) - 1
-"""Never a pair: cell ids are 32-bit and below it."""
 
 
 def _cell_of(pair: str) -> pl.Expr:

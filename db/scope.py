@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, false, true
 
 EVERY_TERRITORY = "*"
 """How a stored scope and the `--territories` option write "every territory"."""
-_NAME = re.compile(r"[^\x00-\x1f\x7f,*]{1,100}")
-"""A territory as the data holds it: 1-100 characters, no control characters, commas or `*`."""
+_EVERY_TERRITORY_WORDS = (EVERY_TERRITORY, "all")
+_NAME = re.compile(r"[^\x00-\x1f\x7f-\x9f,*]{1,100}")
+"""A territory as the data holds it: 1-100 characters, no control characters (C0 or C1), commas or `*`."""
 
 
 class ScopeError(ValueError):
@@ -41,19 +42,27 @@ class Scope:
         """Exactly these territories; none at all grants nothing."""
         names = sorted({name.strip() for name in territories})
         for name in names:
-            if not _NAME.fullmatch(name):
+            # `all` is how `parse` reads every territory, so no territory may be called that:
+            # a list holding it would widen to everything when its text is read back.
+            if not _NAME.fullmatch(name) or name in _EVERY_TERRITORY_WORDS:
                 raise ScopeError(f"{name[:40]!r} is not a territory name; {_HOW}")
         return cls(tuple(names))
 
     @classmethod
     def parse(cls, text: str) -> Scope:
-        """`*` (or `all`) for every territory, else a comma-separated list such as `UK,IE`."""
+        """`*` (or `all`) for every territory, else a comma-separated list such as `UK,IE`.
+
+        Blank text is refused, not read as "no territories": an empty cell or variable is more
+        often a slip than a decision, so an edge that lets people grant nothing says so itself.
+        """
         stripped = text.strip()
-        if stripped in (EVERY_TERRITORY, "all"):
+        if stripped in _EVERY_TERRITORY_WORDS:
             return cls.everything()
         parts = [part.strip() for part in stripped.split(",")]
         if not stripped or any(not part for part in parts):
             raise ScopeError(f"{text[:40]!r} is not a list of territories; {_HOW}")
+        if any(part in _EVERY_TERRITORY_WORDS for part in parts):
+            raise ScopeError(f"{text[:40]!r} mixes * or all (every territory) with a list; {_HOW}")
         return cls.only(parts)
 
     @property
@@ -89,7 +98,7 @@ class Scope:
         return column.in_(self.territories)
 
     def text(self) -> str:
-        """`*` or the comma-separated list, as `parse` reads it ("" for the empty scope)."""
+        """`*` or the comma-separated list, as `parse` reads it ("" for the empty scope, which `parse` refuses)."""
         return EVERY_TERRITORY if self.territories is None else ",".join(self.territories)
 
     def describe(self) -> str:

@@ -9,18 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 import polars as pl
 import psycopg
-from sqlalchemy import exists, select
+from sqlalchemy import Date, Integer, String, Table, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from db.merge import DuplicateKeyError, MergeResult, load_frame, merge_frame, update_rows
 from db.models import FxRate, KpiTarget, OperatingExpense, SalesLine, table_of
 from db.partitions import attach, create_detached, has_partition, is_partitioned, set_defaults, source_table
 from db.rollups import refresh_rollups
+from db.types import ScaledDecimal
 
 SALES_COLUMNS = (
     "source",
@@ -42,6 +44,35 @@ EXPENSE_COLUMNS = ("month", "territory", "category", "currency", "amount", "amou
 TARGET_COLUMNS = ("month", "territory", "metric", "value", "source")
 FX_COLUMNS = ("month", "currency", "rate")
 _sales = table_of(SalesLine)
+
+
+def _polars_type(sql_type: TypeEngine[Any]) -> pl.DataType:
+    """The Polars type that holds a column's values exactly, as the `store_*` functions take them."""
+    if isinstance(sql_type, ScaledDecimal):
+        return pl.Decimal(sql_type.precision, sql_type.scale)
+    # SQLModel's AutoString is a TypeDecorator over String: look at the type it stores.
+    stored = sql_type.impl_instance if isinstance(sql_type, TypeDecorator) else sql_type
+    if isinstance(stored, Date):
+        return pl.Date()
+    if isinstance(stored, Integer):
+        return pl.Int64()
+    if isinstance(stored, String):
+        return pl.String()
+    raise TypeError(f"no Polars type for the column type {sql_type!r}")
+
+
+def _schema(table: Table, columns: tuple[str, ...]) -> pl.Schema:
+    return pl.Schema({name: _polars_type(table.c[name].type) for name in columns})
+
+
+SALES_SCHEMA = _schema(_sales, SALES_COLUMNS)
+"""The frame `store_sales` and `FirstLoad.store` take: each column with the type its table stores."""
+EXPENSE_SCHEMA = _schema(table_of(OperatingExpense), EXPENSE_COLUMNS)
+"""The frame `store_expenses` takes."""
+TARGET_SCHEMA = _schema(table_of(KpiTarget), TARGET_COLUMNS)
+"""The frame `store_targets` takes."""
+FX_SCHEMA = _schema(table_of(FxRate), FX_COLUMNS)
+"""The frame `store_fx_rates` takes."""
 
 
 def _with_run(frame: pl.DataFrame, columns: tuple[str, ...], import_run_id: int | None) -> pl.DataFrame:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 import polars as pl
@@ -78,9 +81,16 @@ def get_user(session: Session, *, username: str) -> AppUser | None:
 
 
 def create_user(
-    session: Session, *, username: str, role: str | Role, password: str, display_name: str = "", language: str = ""
+    session: Session,
+    *,
+    username: str,
+    role: str | Role,
+    password: str,
+    display_name: str = "",
+    language: str = "",
+    scope: Scope = Scope.everything(),
 ) -> AppUser:
-    """Add a user with an argon2-hashed password (the caller commits)."""
+    """Add a user with an argon2-hashed password and the territories they may see (the caller commits)."""
     if not username.strip():
         raise AccountError("a username cannot be blank")
     if get_user(session, username=username) is not None:
@@ -95,6 +105,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    set_scope(session, scope, user=user)
     return user
 
 
@@ -171,13 +182,16 @@ def _holder(user: AppUser | None, token: ApiToken | None) -> tuple[str, int]:
     return holder[0], holder[1]
 
 
+def _granted(territories: Iterable[str]) -> Scope:
+    """The scope stored grant rows make: `*` among them is every territory, none at all is nothing."""
+    names = set(territories)
+    return Scope.everything() if EVERY_TERRITORY in names else Scope(tuple(sorted(names)))
+
+
 def scope_of(session: Session, *, user: AppUser | None = None, token: ApiToken | None = None) -> Scope:
     """The territories a user or token may see, as stored; no grant at all is the empty scope (sees nothing)."""
     column, holder = _holder(user, token)
-    granted = session.execute(select(_grants.c.territory).where(_grants.c[column] == holder)).scalars().all()
-    if EVERY_TERRITORY in granted:
-        return Scope.everything()
-    return Scope(tuple(sorted(granted)))
+    return _granted(session.execute(select(_grants.c.territory).where(_grants.c[column] == holder)).scalars())
 
 
 def set_scope(session: Session, scope: Scope, *, user: AppUser | None = None, token: ApiToken | None = None) -> None:
@@ -190,30 +204,77 @@ def set_scope(session: Session, scope: Scope, *, user: AppUser | None = None, to
     session.flush()
 
 
+def set_user_scope(session: Session, *, username: str, scope: Scope) -> AppUser:
+    """Replace the territories the user called `username` may see (the caller commits)."""
+    user = get_user(session, username=username)
+    if user is None:
+        raise AccountError(f"there is no user called '{username}'")
+    set_scope(session, scope, user=user)
+    return user
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    """A user as an admin reviews them: who, which role, and which territories."""
+
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    scope: Scope
+
+
+def list_users(session: Session) -> list[UserAccess]:
+    """Every user with role and territory scope, by username."""
+    grants: dict[int, list[str]] = defaultdict(list)
+    for user_id, territory in session.execute(
+        select(_grants.c.user_id, _grants.c.territory).where(_grants.c.user_id.is_not(None))
+    ).all():
+        grants[user_id].append(territory)
+    users = session.execute(select(AppUser).order_by(col(AppUser.username))).scalars()
+    return [
+        UserAccess(
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            active=user.is_active,
+            scope=_granted(grants[user.id] if user.id is not None else ()),
+        )
+        for user in users
+    ]
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, *, name: str, role: str | Role) -> str:
-    """Create an API token and return its secret; only its SHA-256 is stored, so show it once."""
+def create_token(session: Session, *, name: str, role: str | Role, scope: Scope = Scope.everything()) -> str:
+    """Create an API token seeing `scope` and return its secret; only its SHA-256 is stored, so show it once."""
     if not name.strip():
         raise AccountError("a token name cannot be blank")
     if session.execute(select(ApiToken).where(col(ApiToken.name) == name)).scalar_one_or_none() is not None:
         raise AccountError(f"a token called '{name}' already exists; revoke it or pick another name")
     secret = f"glance_{secrets.token_urlsafe(32)}"
-    session.add(ApiToken(name=name, role=_role(role).value, token_hash=_token_hash(secret)))
-    session.flush()
+    _add_token(session, name=name, role=role, secret=secret, scope=scope)
     return secret
 
 
-def register_token(session: Session, *, name: str, role: str | Role, token: str) -> bool:
-    """Accept a secret chosen elsewhere (e.g. `GLANCE_API_TOKEN` from `.env`); False if already known."""
+def _add_token(session: Session, *, name: str, role: str | Role, secret: str, scope: Scope) -> None:
+    token = ApiToken(name=name, role=_role(role).value, token_hash=_token_hash(secret))
+    session.add(token)
+    session.flush()
+    set_scope(session, scope, token=token)
+
+
+def register_token(
+    session: Session, *, name: str, role: str | Role, token: str, scope: Scope = Scope.everything()
+) -> bool:
+    """Accept a secret chosen elsewhere (e.g. `GLANCE_API_TOKEN` from `.env`) seeing `scope`; False if already known."""
     if len(token) < 16:
         raise AccountError(f"the token for '{name}' is too short; use at least 16 random characters")
     if session.execute(select(ApiToken).where(col(ApiToken.token_hash) == _token_hash(token))).scalar_one_or_none():
         return False
-    session.add(ApiToken(name=name, role=_role(role).value, token_hash=_token_hash(token)))
-    session.flush()
+    _add_token(session, name=name, role=role, secret=token, scope=scope)
     return True
 
 

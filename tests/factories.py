@@ -11,25 +11,27 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from db.data_version import bump_data_version
-from db.fx import MONEY, RATE, load_rates, to_reporting
-from db.writes import store_expenses, store_fx_rates, store_sales, store_targets
+from db.fx import load_rates, to_reporting
+from db.writes import (
+    EXPENSE_SCHEMA,
+    FX_SCHEMA,
+    SALES_COLUMNS,
+    SALES_SCHEMA,
+    TARGET_SCHEMA,
+    store_expenses,
+    store_fx_rates,
+    store_sales,
+    store_targets,
+)
+from services.contracts.kinds import SALES
 
 _ids = itertools.count(1)
 
-SALES_HEADER = [
-    "external_id",
-    "order_id",
-    "order_date",
-    "territory",
-    "channel",
-    "product",
-    "category",
-    "units",
-    "net_revenue",
-    "cogs",
-    "currency",
-]
-"""The columns of a sales file with every field under its own name."""
+SALES_HEADER = [name for name in SALES.names if name in SALES_COLUMNS]
+"""The columns of a sales file with every field under its own name: the sales fields stored as they are read."""
+
+_REPORTING_AMOUNTS = {"net_revenue": "net_revenue_rc", "cogs": "cogs_rc"}
+"""Each sales amount and its reporting-currency column, which the conversion adds."""
 
 
 def sale(**fields: Any) -> dict[str, Any]:
@@ -59,27 +61,14 @@ def store_sales_lines(session: Session, lines: list[dict[str, Any]], *, reportin
     """Convert and store sales lines and bump the data version, as an import would."""
     frame = pl.DataFrame(
         lines,
-        schema={
-            "source": pl.String,
-            "external_id": pl.String,
-            "order_id": pl.String,
-            "order_date": pl.Date,
-            "territory": pl.String,
-            "channel": pl.String,
-            "product": pl.String,
-            "category": pl.String,
-            "units": pl.Int64,
-            "currency": pl.String,
-            "net_revenue": MONEY,
-            "cogs": MONEY,
-        },
+        schema={name: kind for name, kind in SALES_SCHEMA.items() if name not in _REPORTING_AMOUNTS.values()},
     )
     converted = to_reporting(
         frame,
         rates=load_rates(session),
         reporting_currency=reporting_currency,
         date_column="order_date",
-        amounts={"net_revenue": "net_revenue_rc", "cogs": "cogs_rc"},
+        amounts=_REPORTING_AMOUNTS,
     )
     assert not converted.missing_rate.any(), "a test line has no FX rate for its month"
     store_sales(session, frame=converted.frame, import_run_id=None)
@@ -90,17 +79,19 @@ def store_sales_lines(session: Session, lines: list[dict[str, Any]], *, reportin
 def store_expense_lines(session: Session, rows: list[tuple[date, str, str, str]]) -> None:
     """Store (month, territory, category, amount) expenses in GBP."""
     frame = pl.DataFrame(
-        [(m, t, c, "GBP", Decimal(a), Decimal(a), "test") for m, t, c, a in rows],
-        schema={
-            "month": pl.Date,
-            "territory": pl.String,
-            "category": pl.String,
-            "currency": pl.String,
-            "amount": MONEY,
-            "amount_rc": MONEY,
-            "source": pl.String,
-        },
-        orient="row",
+        [
+            {
+                "month": m,
+                "territory": t,
+                "category": c,
+                "currency": "GBP",
+                "amount": Decimal(a),
+                "amount_rc": Decimal(a),
+                "source": "test",
+            }
+            for m, t, c, a in rows
+        ],
+        schema=EXPENSE_SCHEMA,
     )
     store_expenses(session, frame=frame, import_run_id=None)
     session.commit()
@@ -109,15 +100,11 @@ def store_expense_lines(session: Session, rows: list[tuple[date, str, str, str]]
 def store_target_rows(session: Session, rows: list[tuple[date, str, str, str]]) -> None:
     """Store (month, territory or '*', metric, value) targets."""
     frame = pl.DataFrame(
-        [(m, t, metric, Decimal(v), "test") for m, t, metric, v in rows],
-        schema={
-            "month": pl.Date,
-            "territory": pl.String,
-            "metric": pl.String,
-            "value": pl.Decimal(18, 4),
-            "source": pl.String,
-        },
-        orient="row",
+        [
+            {"month": m, "territory": t, "metric": metric, "value": Decimal(v), "source": "test"}
+            for m, t, metric, v in rows
+        ],
+        schema=TARGET_SCHEMA,
     )
     store_targets(session, frame=frame, import_run_id=None)
     session.commit()
@@ -125,10 +112,6 @@ def store_target_rows(session: Session, rows: list[tuple[date, str, str, str]]) 
 
 def store_rates(session: Session, rows: list[tuple[date, str, str]]) -> None:
     """Store (month, currency, rate) FX rates."""
-    frame = pl.DataFrame(
-        [(m, c, Decimal(r)) for m, c, r in rows],
-        schema={"month": pl.Date, "currency": pl.String, "rate": RATE},
-        orient="row",
-    )
+    frame = pl.DataFrame([{"month": m, "currency": c, "rate": Decimal(r)} for m, c, r in rows], schema=FX_SCHEMA)
     store_fx_rates(session, frame=frame, import_run_id=None)
     session.commit()

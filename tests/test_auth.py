@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlmodel import Session
-from typer.testing import CliRunner
 
 from services.auth import (
     AccountError,
@@ -21,8 +18,6 @@ from services.auth import (
     set_password,
     verify_token,
 )
-from services.cli.main import app as cli
-from services.runtime.settings import Settings
 
 
 def test_a_user_signs_in_with_the_right_password_only(session: Session) -> None:
@@ -80,53 +75,3 @@ def test_a_token_is_stored_hashed_and_stops_working_when_revoked(session: Sessio
 def test_roles_are_ordered() -> None:
     assert Role.admin.allows(Role.analyst) and Role.analyst.allows(Role.viewer)
     assert not Role.viewer.allows(Role.analyst)
-
-
-def test_cli_token_create_prints_the_token_alone_on_the_last_line(glance_env: Settings, backend_engine: Engine) -> None:
-    result = CliRunner().invoke(cli, ["tokens", "create", "--name", "dash", "--role", "viewer"])
-    assert result.exit_code == 0, result.output
-    secret = result.stdout.strip().splitlines()[-1]
-    with Session(backend_engine) as session:
-        assert verify_token(session, token=secret).name == "dash"  # type: ignore[union-attr]
-    assert CliRunner().invoke(cli, ["tokens", "revoke", "dash"]).exit_code == 0
-    with Session(backend_engine) as session:
-        assert verify_token(session, token=secret) is None
-
-
-def test_cli_users_add_generates_a_password_and_set_password_reads_stdin(
-    glance_env: Settings, backend_engine: Engine
-) -> None:
-    added = CliRunner().invoke(cli, ["users", "add", "eve", "--role", "analyst"])
-    assert added.exit_code == 0, added.output
-    generated = added.stdout.strip().splitlines()[-1]
-    with Session(backend_engine) as session:
-        assert authenticate(session, username="eve", password=generated) is not None
-    changed = CliRunner().invoke(cli, ["users", "set-password", "eve", "--password-stdin"], input="n3w-secret\n")
-    assert changed.exit_code == 0, changed.output
-    with Session(backend_engine) as session:
-        assert authenticate(session, username="eve", password="n3w-secret") is not None
-    assert CliRunner().invoke(cli, ["users", "add", "eve", "--role", "analyst"]).exit_code == 1
-
-
-def test_cli_users_import_adds_and_then_leaves_users_unchanged(
-    glance_env: Settings, backend_engine: Engine, tmp_path: Path
-) -> None:
-    file = tmp_path / "people.csv"
-    file.write_text("username,role,display_name,password\nfay,admin,Fay,pw-fay\ngus,,Gus,\nhal,chief,Hal,x\n")
-    first = CliRunner().invoke(cli, ["users", "import", str(file), "--format", "json"])
-    assert first.exit_code == 0, first.output
-    assert '"inserted": 2' in first.stdout and "'chief' is not one of viewer, analyst, admin" in first.stdout
-    again = CliRunner().invoke(cli, ["users", "import", str(file), "--format", "json"])
-    assert '"unchanged": 2' in again.stdout
-    with Session(backend_engine) as session:
-        assert authenticate(session, username="fay", password="pw-fay") is not None
-        assert session.execute(text("SELECT role FROM app_user WHERE username = 'gus'")).scalar_one() == "viewer"
-
-
-def test_cli_import_exit_codes(glance_env: Settings, tmp_path: Path) -> None:
-    good = tmp_path / "s.csv"
-    good.write_text("external_id,order_date,territory,units,net_revenue\n1,2025-01-02,UK,1,2\n2,2025-01-02,UK,x,2\n")
-    assert CliRunner().invoke(cli, ["import", "sales", str(good)]).exit_code == 0
-    assert CliRunner().invoke(cli, ["import", "sales", str(good), "--strict"]).exit_code == 1
-    assert CliRunner().invoke(cli, ["import", "sales", str(good), "--map", "nonsense"]).exit_code == 2
-    assert CliRunner().invoke(cli, ["import", "sales", str(tmp_path / "missing.csv")]).exit_code == 2

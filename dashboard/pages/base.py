@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from functools import partial
 from typing import TypeAlias
 
 import panel as pn
 import param
 import structlog
+from sqlalchemy import Engine
 
 from dashboard.formatting import Formatter
-from dashboard.identity import SessionUser
+from dashboard.identity import SessionUser, territories_text
 from dashboard.store import DataStore, DataUnavailable
+from dashboard.sync_client import SyncClient
 from dashboard.text import Translator
 from dashboard.views.notices import html_pane, notice_html
+from services.runtime.settings import Settings
 
 log = structlog.get_logger(__name__)
 RETRY_MS = 5000
@@ -25,22 +29,66 @@ Part: TypeAlias = "pn.viewable.Viewable | pn.viewable.Viewer"
 """One of a page's parts: a Panel object, or one of our views (a `Viewer`, which Panel renders via `__panel__`)."""
 
 
+class Blank(Enum):
+    """Why a page of figures shows none."""
+
+    NO_TERRITORIES = "no_territories"
+    """The account may see no territory at all."""
+    NOT_YOURS = "not_yours"
+    """The territory filter (from a link) names a territory outside the account's."""
+    NO_DATA = "no_data"
+    """The database holds no sales yet."""
+
+
 @dataclass
 class PageContext:
-    """What a page needs: the session's store, user, language and formatter, and a way to navigate."""
+    """What a page needs: the session's store, user, language, formatter, services, and a way to navigate.
+
+    `user` is whose dashboard this is (role and territories); `viewed_by` is the admin looking at it
+    through "view as", in which case nothing may be changed.
+    """
 
     store: DataStore
     user: SessionUser
     tr: Translator
     fmt: Formatter
     navigate: Callable[[str], None]
+    client: SyncClient
+    engine: Engine
+    settings: Settings
+    viewed_by: SessionUser | None = None
     has_data: bool = True
+
+    @property
+    def read_only(self) -> bool:
+        """True while an admin views the dashboard as someone else: every action is refused."""
+        return self.viewed_by is not None
+
+    def blank(self) -> Blank | None:
+        """Why figures cannot be shown now, or None when they can."""
+        if self.store.no_territories:
+            return Blank.NO_TERRITORIES
+        if self.store.refused_territory is not None:
+            return Blank.NOT_YOURS
+        if not self.has_data:
+            return Blank.NO_DATA
+        return None
+
+    def blank_text(self, blank: Blank) -> str:
+        """What a page of figures says instead of them."""
+        match blank:
+            case Blank.NO_TERRITORIES:
+                return self.tr("scope.none")
+            case Blank.NOT_YOURS:
+                territory = self.store.refused_territory or ""
+                return self.tr("scope.not_yours", territory=territory, yours=territories_text(self.user.scope, self.tr))
+            case Blank.NO_DATA:
+                return self.tr("state.empty_viewer")
 
 
 class Page(pn.viewable.Viewer):
     """A page: `build()` once, then `refresh()` runs its steps, each shown as soon as it is done."""
 
-    key = ""
     needs_data = True
     """Pages of figures show the empty state on an empty database."""
     first_paint = 1
@@ -64,8 +112,8 @@ class Page(pn.viewable.Viewer):
         """The loading steps, most important first."""
         raise NotImplementedError
 
-    def empty(self) -> None:
-        """Show the empty state (no data at all); pages override to blank their parts."""
+    def empty(self, blank: Blank) -> None:
+        """Show no figures, and why; pages of figures override to blank their parts."""
 
     def refresh(self, *, first: int = 0) -> None:
         """Reload every part for the current filters, step by step.
@@ -76,8 +124,9 @@ class Page(pn.viewable.Viewer):
         self._generation += 1
         generation = self._generation
         self.status.visible = False
-        if self.needs_data and not self.ctx.has_data:
-            self.empty()
+        blank = self.ctx.blank() if self.needs_data else None
+        if blank is not None:
+            self.empty(blank)
             return
         steps = [partial(self._guarded, step, generation) for step in self.steps()]
         for step in steps[:first]:
@@ -98,12 +147,12 @@ class Page(pn.viewable.Viewer):
         try:
             step()
         except DataUnavailable as exc:
-            log.warning("database_unavailable", page=self.key, error=str(exc))
+            log.warning("database_unavailable", page=type(self).__name__, error=str(exc))
             self.show_status(self.ctx.tr("state.db_down"), "warn")
             self._schedule_retry()
             return False
         except Exception as exc:  # the page edge: a short message for people, the details to the log
-            log.exception("page_step_failed", page=self.key, step=getattr(step, "__name__", repr(step)))
+            log.exception("page_step_failed", page=type(self).__name__, step=getattr(step, "__name__", repr(step)))
             self.show_status(self.ctx.tr("state.error", problem=type(exc).__name__), "error")
             return False
         return True

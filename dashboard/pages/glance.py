@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import panel as pn
 
-from dashboard.pages.base import Page, Part, Step
+from dashboard.pages.base import Blank, Page, Part, Step
 from dashboard.views.banner import Banner
 from dashboard.views.cards import KpiCards
 from dashboard.views.charts import Chart, revenue_bars, revenue_trend
@@ -16,7 +16,6 @@ from services.auth import Role
 class GlancePage(Page):
     """Is the business healthy? Answered in the first second."""
 
-    key = "glance"
     first_paint = 2  # banner and cards come with the page; charts follow
 
     def build(self) -> list[Part]:
@@ -42,24 +41,24 @@ class GlancePage(Page):
         self.trend.loading()
         self.territories.loading()
         self.scorecard = self.ctx.store.scorecard()
-        self.banner.show(self.scorecard)
+        self.banner.fill(self.scorecard)
 
     def load_cards(self) -> None:
         if self.scorecard is not None:
-            self.cards.show(self.scorecard.cards)
+            self.cards.fill(self.scorecard.cards)
 
     def load_charts(self) -> None:
         tr, fmt, store = self.ctx.tr, self.ctx.fmt, self.ctx.store
         trend = store.trend()
         by_territory = store.sales(Dimension.TERRITORY)
-        self.trend.show(revenue_trend(trend, fmt, title=tr("sales.trend")))
-        self.territories.show(revenue_bars(by_territory.rows, fmt, title=tr("chart.by_territory")))
+        self.trend.fill(revenue_trend(trend, fmt, title=tr("sales.trend")))
+        self.territories.fill(revenue_bars(by_territory.rows, fmt, title=tr("chart.by_territory")))
 
-    def empty(self) -> None:
-        tr = self.ctx.tr
-        can_import = self.ctx.user.can(Role.analyst)
-        self.banner.notice(tr("state.empty" if can_import else "state.empty_viewer"), "info")
-        self.go_imports.visible = can_import
+    def empty(self, blank: Blank) -> None:
+        offer_import = blank is Blank.NO_DATA and self.ctx.user.can(Role.analyst) and not self.ctx.read_only
+        text = self.ctx.tr("state.empty") if offer_import else self.ctx.blank_text(blank)
+        self.banner.notice(text, "info" if blank is Blank.NO_DATA else "warn")
+        self.go_imports.visible = offer_import
         self.cards.clear()
         self.trend.message("")
         self.territories.message("")

@@ -11,7 +11,7 @@ import panel as pn
 import structlog
 
 from dashboard.pages.base import Page, PageContext, Part, Step
-from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
+from dashboard.sync_client import SyncUnavailable, UploadRefused
 from dashboard.views.notices import html_pane, notice_html
 from dashboard.views.tables import Column, Table
 from services.auth import Role
@@ -43,12 +43,10 @@ def auto_column(field: str, columns: list[str]) -> str | None:
 class ImportsPage(Page):
     """Upload with kind, source and mapping; the report and the rejected rows come back at once."""
 
-    key = "imports"
     needs_data = False  # an empty database is exactly when imports matter
-    needs = Role.analyst
 
-    def __init__(self, ctx: PageContext, *, client: SyncClient) -> None:
-        self.client = client
+    def __init__(self, ctx: PageContext) -> None:
+        self.client = ctx.client
         self.report: ImportReport | None = None
         self.columns: list[str] = []
         super().__init__(ctx)
@@ -56,6 +54,9 @@ class ImportsPage(Page):
     def build(self) -> list[Part]:
         tr = self.ctx.tr
         self.availability = html_pane("", visible=False)
+        read_only = html_pane(
+            notice_html(tr("view_as.read_only", name=self.ctx.user.name), "warn"), visible=self.ctx.read_only
+        )
         self.kind = pn.widgets.Select(label=tr("imports.kind"), options=[k.value for k in ImportKind], value="sales")
         self.source = pn.widgets.TextInput(label=tr("imports.source"), value="dashboard")
         self.strict = pn.widgets.Checkbox(label=tr("imports.strict"), value=False)
@@ -63,6 +64,7 @@ class ImportsPage(Page):
         self.mapping = pn.Column(sizing_mode="stretch_width")
         self.upload_button = pn.widgets.Button(label=tr("imports.upload"), color="primary")
         self.upload_button.on_click(self._on_upload)
+        self.file.disabled = self.upload_button.disabled = self.ctx.read_only
         self.file.param.watch(lambda _e: self.offer_mapping(), "value")
         self.kind.param.watch(lambda _e: self.offer_mapping(), "value")
         self.report_pane = html_pane("")
@@ -72,6 +74,7 @@ class ImportsPage(Page):
         )
         self.history = Table(HISTORY_COLUMNS, tr, self.ctx.fmt, loading_text=tr("state.loading"), page_size=10)
         return [
+            read_only,
             self.availability,
             pn.Row(self.kind, self.source, self.strict),
             pn.pane.Markdown(f"**{tr('imports.file')}**"),
@@ -142,7 +145,8 @@ class ImportsPage(Page):
 
     async def _on_upload(self, _event: object) -> None:
         tr = self.ctx.tr
-        if not self.ctx.user.can(Role.analyst):  # the page is never built for viewers; this guards the action too
+        # Never built for viewers, its controls disabled while viewing as: this guards the action too.
+        if not self.ctx.user.can(Role.analyst) or self.ctx.read_only:
             return
         if not self.file.value:
             self.report_pane.object = notice_html(tr("imports.pick_file"), "warn")
@@ -158,7 +162,6 @@ class ImportsPage(Page):
                 source=cast(str, self.source.value).strip() or "dashboard",
                 mapping=self.chosen_mapping(),
                 strict=self.strict.value,
-                requested_by=self.ctx.user.username,
             )
             self.report = report
         except SyncUnavailable as exc:

@@ -1,31 +1,27 @@
-"""Ops (admin): what each part runs, dependency health, cache status and data freshness."""
+"""Ops (admin): what each part runs, dependency health, cache status, data freshness, people and territories."""
 
 from __future__ import annotations
 
 import panel as pn
-from sqlalchemy import Engine
 
 from dashboard.pages.base import Page, PageContext, Part, Step
-from dashboard.sync_client import SyncClient, SyncUnavailable, UploadRefused
+from dashboard.pages.people import PeopleSection
+from dashboard.sync_client import SyncUnavailable, UploadRefused
 from dashboard.system import source_check
-from dashboard.views.notices import html_pane, kv_table
-from services.auth import Role
+from dashboard.views.notices import html_pane, kv_table, notice_html
 from services.cache.query_cache import get_cache
 from services.runtime.probes import database_checks, probe_database, version_payload
-from services.runtime.settings import Settings
 
 
 class OpsPage(Page):
-    """The same facts `/version` and `/readyz` give, side by side for dashboard and sync service."""
+    """The same facts `/version` and `/readyz` give, side by side for dashboard and sync service; then people."""
 
-    key = "ops"
     needs_data = False  # ops facts matter most when there is no data
-    needs = Role.admin
 
-    def __init__(self, ctx: PageContext, *, client: SyncClient, engine: Engine, settings: Settings) -> None:
-        self.client = client
-        self.engine = engine
-        self.settings = settings
+    def __init__(self, ctx: PageContext) -> None:
+        self.client = ctx.client
+        # Only an admin who sees every territory manages people: the table names everyone's territories.
+        self.people = PeopleSection(ctx) if ctx.user.manages_people else None
         super().__init__(ctx)
 
     def build(self) -> list[Part]:
@@ -43,13 +39,19 @@ class OpsPage(Page):
             self.cache,
             pn.pane.Markdown(f"### {tr('ops.freshness')}"),
             self.freshness,
+            self.people or html_pane(notice_html(tr("people.needs_every_territory"))),
         ]
 
     def steps(self) -> list[Step]:
-        return [self.load_parts, self.load_dependencies, self.load_freshness]
+        return [
+            self.load_parts,
+            self.load_dependencies,
+            self.load_freshness,
+            *([self.people.load] if self.people else []),
+        ]
 
     def load_parts(self) -> None:
-        mine = version_payload(service="dashboard", engine=self.engine)
+        mine = version_payload(service="dashboard", engine=self.ctx.engine)
         sync = self.client.version()
         self.parts.object = kv_table(
             [
@@ -65,14 +67,14 @@ class OpsPage(Page):
         )
 
     def load_dependencies(self) -> None:
-        checks = database_checks(probe_database(self.engine))
+        checks = database_checks(probe_database(self.ctx.engine))
         cache = get_cache().check()
         rows = [(c.name, f"{c.state.value}: {c.detail}") for c in checks]
         rows.append(
             (
                 "redis",
                 "not configured (in-process cache)"
-                if not self.settings.redis_url
+                if not self.ctx.settings.redis_url
                 else ("FAILING: " + cache.reason if cache.degraded else "ok"),
             )
         )

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import panel as pn
 
-from dashboard.pages.base import Page, Part, Step
+from dashboard.pages.base import Blank, Page, Part, Step
 from dashboard.text import Translator
 from dashboard.views.cards import coverage_text
 from dashboard.views.notices import html_pane, notice_html
@@ -76,8 +76,6 @@ def _verdict(line: BudgetLine, tr: Translator) -> str:
 class PnlPage(Page):
     """Profit and loss for the period and territory; the revenue matches the home page's."""
 
-    key = "pnl"
-
     def build(self) -> list[Part]:
         tr, fmt = self.ctx.tr, self.ctx.fmt
         loading = tr("state.loading")
@@ -122,7 +120,8 @@ class PnlPage(Page):
         self.budget_note.visible = all(line.budget is None for line in lines)
         self.budget_table.fill([budget_row(line, tr) for line in lines])
 
-    def empty(self) -> None:
+    def empty(self, blank: Blank) -> None:
         for table in (self.by_territory, self.by_month, self.opex_table, self.budget_table):
             table.fill([])
-        self.show_status(self.ctx.tr("state.empty_viewer"), "info")
+        self.budget_note.visible = False
+        self.show_status(self.ctx.blank_text(blank), "info" if blank is Blank.NO_DATA else "warn")

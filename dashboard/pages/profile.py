@@ -1,10 +1,11 @@
-"""Profile: who you are, your role, since when, the language you read in, and a password change."""
+"""Profile: who you are, your role and territories, since when, the language you read in, and a password change."""
 
 from __future__ import annotations
 
 import panel as pn
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.identity import territories_text
 from dashboard.pages.base import Page, Part, Step
 from dashboard.text import LANGUAGE_NAMES
 from dashboard.views.notices import html_pane, kv_table, notice_html
@@ -15,9 +16,7 @@ MIN_PASSWORD = 10
 
 
 class ProfilePage(Page):
-    """Name, role, member since (a date), language and change password."""
-
-    key = "profile"
+    """Name, role, territories, member since (a date), language and change password; all read only while viewing as."""
 
     def build(self) -> list[Part]:
         tr, user = self.ctx.tr, self.ctx.user
@@ -27,6 +26,7 @@ class ProfilePage(Page):
                     (tr("profile.name"), user.name),
                     (tr("profile.username"), user.username),
                     (tr("profile.role"), tr(f"role.{user.role.value}")),
+                    (tr("profile.territories"), territories_text(user.scope, tr)),
                     (tr("profile.member_since"), self.ctx.fmt.day(user.member_since)),
                 ]
             )
@@ -43,7 +43,11 @@ class ProfilePage(Page):
         self.change = pn.widgets.Button(label=tr("profile.change_password"), color="primary")
         self.change.on_click(lambda _event: self.change_password())
         self.result = html_pane("")
+        for widget in (self.language, self.current, self.new, self.change):
+            widget.disabled = self.ctx.read_only
+        read_only = html_pane(notice_html(tr("view_as.read_only", name=user.name), "warn"), visible=self.ctx.read_only)
         return [
+            read_only,
             facts,
             self.language,
             self.language_result,
@@ -62,6 +66,8 @@ class ProfilePage(Page):
 
     def choose_language(self, language: str) -> None:
         """Store the language ("" for the browser's), then reload so every text on screen switches to it."""
+        if self.refused():
+            return
         try:
             with session_scope() as session:
                 set_language(session, username=self.ctx.user.username, language=language)
@@ -73,9 +79,17 @@ class ProfilePage(Page):
         if pn.state.location is not None:
             pn.state.location.reload = True
 
+    def refused(self) -> bool:
+        """True (and said) while an admin views this profile as its owner: it is theirs to change, not the admin's."""
+        if self.ctx.read_only:
+            self.result.object = notice_html(self.ctx.tr("view_as.read_only", name=self.ctx.user.name), "error")
+        return self.ctx.read_only
+
     def change_password(self) -> None:
         """Check the current password, then store the new one (argon2)."""
         tr = self.ctx.tr
+        if self.refused():
+            return
         new = self.new.value_input or self.new.value or ""
         if len(new) < MIN_PASSWORD:
             self.result.object = notice_html(tr("profile.password_short"), "warn")

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import panel as pn
 
-from dashboard.pages.base import Page, Part, Step
+from dashboard.pages.base import Blank, Page, Part, Step
 from dashboard.views.charts import Chart, revenue_bars, revenue_trend
 from dashboard.views.tables import Column, Table, csv_text
 from db.queries import Breakdown, Dimension
@@ -25,8 +25,6 @@ TOP_PRODUCTS = 50
 
 class SalesPage(Page):
     """Where the revenue comes from; a click on a territory narrows the page to it."""
-
-    key = "sales"
 
     def build(self) -> list[Part]:
         tr = self.ctx.tr
@@ -66,9 +64,9 @@ class SalesPage(Page):
 
     def load_charts(self) -> None:
         tr, fmt, store = self.ctx.tr, self.ctx.fmt, self.ctx.store
-        self.channel_chart.show(revenue_bars(store.sales(Dimension.CHANNEL).rows, fmt, title=tr("sales.by_channel")))
-        self.category_chart.show(revenue_bars(store.sales(Dimension.CATEGORY).rows, fmt, title=tr("sales.by_category")))
-        self.trend_chart.show(revenue_trend(store.trend(), fmt, title=tr("sales.trend")))
+        self.channel_chart.fill(revenue_bars(store.sales(Dimension.CHANNEL).rows, fmt, title=tr("sales.by_channel")))
+        self.category_chart.fill(revenue_bars(store.sales(Dimension.CATEGORY).rows, fmt, title=tr("sales.by_category")))
+        self.trend_chart.fill(revenue_trend(store.trend(), fmt, title=tr("sales.trend")))
 
     def load_products(self) -> None:
         self.products = self.ctx.store.sales(Dimension.PRODUCT)
@@ -83,7 +81,11 @@ class SalesPage(Page):
     def _products_csv(self) -> io.StringIO:
         return csv_text(self.products.rows if self.products else [], CSV_FIELDS)
 
-    def empty(self) -> None:
+    def empty(self, blank: Blank) -> None:
+        self.products = None
+        self.territory_rows = []
         self.territory_table.fill([])
         self.product_table.fill([])
-        self.show_status(self.ctx.tr("state.empty_viewer"), "info")
+        for chart in (self.channel_chart, self.category_chart, self.trend_chart):
+            chart.message("")
+        self.show_status(self.ctx.blank_text(blank), "info" if blank is Blank.NO_DATA else "warn")

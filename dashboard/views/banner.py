@@ -52,8 +52,7 @@ class Banner(pn.viewable.Viewer):
     def loading(self) -> None:
         self._pane.object = skeleton_html(self._tr("state.loading"))
 
-    # Updates the view in place; Panel's own Viewer.show (serve in a new window) is never used here.
-    def show(self, card: Scorecard) -> None:  # type: ignore[override]
+    def fill(self, card: Scorecard) -> None:
         """Render the scorecard's health for its period."""
         status = card.health.status
         period = self._tr("period.range", start=self._fmt.day(card.period.start), end=self._fmt.day(card.period.end))

@@ -93,8 +93,8 @@ class KpiCards(pn.viewable.Viewer):
     def loading(self) -> None:
         self._pane.object = skeleton_html(self._tr("state.loading"))
 
-    # Updates the view in place; Panel's own Viewer.show (serve in a new window) is never used here.
-    def show(self, cards: tuple[KpiCard, ...]) -> None:  # type: ignore[override]
+    def fill(self, cards: tuple[KpiCard, ...]) -> None:
+        """Render the cards, in the order given."""
         body = "".join(card_html(card, self._tr, self._fmt) for card in cards)
         self._pane.object = f'<div class="glance cards" data-loaded="true">{body}</div>'
 

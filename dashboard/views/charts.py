@@ -158,8 +158,7 @@ class Chart(pn.viewable.Viewer):
     def loading(self) -> None:
         self.message(skeleton_html(self._loading_text))
 
-    # Updates the view in place; Panel's own Viewer.show (serve in a new window) is never used here.
-    def show(self, plot: hv.Element | None) -> None:  # type: ignore[override]
+    def fill(self, plot: hv.Element | None) -> None:
         """Show the plot, or say there is nothing to draw (a chart builder's None)."""
         if plot is None:
             self.message(notice_html(self._empty_text))

@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from db.data_version import current_data_version
+from db.scope import Scope
 from services.cache.backends import (
     KEY_PREFIX,
     Backend,
@@ -280,9 +281,15 @@ def get_cache() -> Cache:
     return Cache(get_settings())
 
 
-def cached_query(session: Session, name: str, fn: Callable[..., T], /, **params: Any) -> T:
-    """`fn(session, **params)` through the cache, keyed on the database's current data version."""
+def cached_query(session: Session, name: str, fn: Callable[..., T], /, *, scope: Scope, **params: Any) -> T:
+    """`fn(session, scope=scope, **params)` through the cache, keyed on the data version and the scope.
+
+    `scope` is required here, not just passed along: no entry is written or read without the
+    territories it was computed for in its key, so one caller's figures never answer another's.
+    """
     # The version is read before the query runs, so an entry can hold newer data than its key says,
     # never older: a reader at the new version can never be served numbers from before an import.
     data_version = current_data_version(session)
-    return get_cache().get_or_compute(name, params, lambda: fn(session, **params), data_version=data_version)
+    return get_cache().get_or_compute(
+        name, {**params, "scope": scope}, lambda: fn(session, scope=scope, **params), data_version=data_version
+    )

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
+from db.scope import Scope
 from services.cli.output import fail, stderr, stdout
 from services.contracts.kinds import KINDS
 from services.contracts.report import RunStatus
@@ -76,6 +77,7 @@ def import_file(
                 get_engine(),
                 kind=kind,
                 file=file,
+                scope=Scope.everything(),  # the command line is the operator's: every territory
                 source=source,
                 mapping=pairs,
                 strict=strict,

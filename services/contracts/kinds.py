@@ -43,6 +43,8 @@ class ValueType(StrEnum):
     metric = "metric"
     role = "role"
     secret = "secret"
+    scope = "scope"
+    """Territories as `glance users add --territories` takes them: `*`, or a list such as `UK,IE`."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ USERS = KindSpec(
         FieldSpec("display_name", ValueType.text, default="", max_length=200),
         FieldSpec("language", ValueType.text, default="", max_length=16),
         FieldSpec("password", ValueType.secret, max_length=1000),
+        # Optional column; where a file has it, every row must fill it (a blank is rejected).
+        FieldSpec("territories", ValueType.scope, max_length=1000),
     ),
     key=("username",),
     date_field=None,

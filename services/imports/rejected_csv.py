@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from db.scope import Scope
 from services.imports.runs import iter_rejected
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -20,13 +21,14 @@ def neutralise(cell: str) -> str:
     return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
 
 
-def rejected_csv(engine: Engine, *, run_id: int) -> Iterator[str]:
-    """The run's rejected rows as CSV text, chunk by chunk: row, field, value, reason, then the row as read."""
+def rejected_csv(engine: Engine, *, run_id: int, scope: Scope, requester: str) -> Iterator[str]:
+    """The run's rejected rows the caller may see (`iter_rejected`) as CSV text, chunk by chunk: row, field,
+    value, reason, then the row as read."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     columns: list[str] | None = None
     with Session(engine) as session:
-        for count, rejected in enumerate(iter_rejected(session, run_id=run_id)):
+        for count, rejected in enumerate(iter_rejected(session, run_id=run_id, scope=scope, requester=requester)):
             raw = json.loads(rejected.raw or "{}")
             if columns is None:
                 columns = list(raw)

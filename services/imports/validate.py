@@ -31,11 +31,13 @@ from services.imports.values import (
     parse_currency,
     parse_decimal,
     parse_integer,
+    parse_scope,
     parse_text,
 )
 
 PROBLEM_SCHEMA = {"row": pl.Int64, "field": pl.String, "value": pl.String, "reason": pl.String}
 ROLES = ("viewer", "analyst", "admin")
+_NO_TERRITORIES = "no territories column: * (every territory) for new users; existing users keep theirs"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _err(name: str) -> str:
     return f"__err_{name}"
 
 
-def _parser(spec: FieldSpec, raw: pl.Expr, label: str, date_format: DateFormat) -> Parsed:
+def _parser(spec: FieldSpec, raw: pl.Expr, label: str, date_format: DateFormat, *, in_file: bool) -> Parsed:
     match spec.type:
         case ValueType.money:
             return parse_decimal(raw, label=label, dtype=MONEY)
@@ -76,6 +78,8 @@ def _parser(spec: FieldSpec, raw: pl.Expr, label: str, date_format: DateFormat) 
             return parse_choice(raw, label=label, choices=ROLES)
         case ValueType.secret:
             return Parsed(value=raw, error=pl.lit(None, dtype=pl.String))
+        case ValueType.scope:
+            return parse_scope(raw, label=label, in_file=in_file)
     return parse_text(raw, label=label, max_length=spec.max_length)
 
 
@@ -101,7 +105,10 @@ def check_batch(
         for f in spec.fields
     ]
     staged = frame.select(pl.col(ROW), *raws)
-    parsers = {f.name: _parser(f, pl.col(_raw(f.name)), columns.label(f.name), date_format) for f in spec.fields}
+    parsers = {
+        f.name: _parser(f, pl.col(_raw(f.name)), columns.label(f.name), date_format, in_file=f.name in columns.columns)
+        for f in spec.fields
+    }
     in_file = {name: parsed for name, parsed in parsers.items() if name in columns.columns}
     # Rows whose every number and date is in plain form are read with plain casts; only the
     # others (currency symbols, separators, brackets, slashed dates, mistakes) get the full reading.
@@ -209,6 +216,9 @@ def count_defaults(good: pl.DataFrame, spec: KindSpec, reporting_currency: str) 
         if field.default is not None and blank[field.name]:
             value = reporting_currency if field.default == REPORTING_CURRENCY else field.default
             counts[field.name] = (value or "(empty)", blank[field.name])
+    if spec.kind.value == "users" and blank["territories"]:
+        # Only a file without the column has blank territories here: where it has one, a blank is rejected.
+        counts["territories"] = (_NO_TERRITORIES, blank["territories"])
     if spec.kind.value == "sales":
         for name, other in (("external_id", "order_id"), ("order_id", "external_id")):
             if blank[name]:

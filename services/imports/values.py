@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from db.scope import Scope, ScopeError
+
 MONEY = pl.Decimal(18, 2)
 NUMBER = pl.Decimal(18, 4)
 RATE = pl.Decimal(18, 6)
@@ -149,3 +151,27 @@ def parse_choice(raw: pl.Expr, *, label: str, choices: tuple[str, ...], prefix: 
         value=pl.when(bad).then(None).otherwise(word),
         error=_reject_when(bad, _problem(label, raw, f"is not one of {listed}")),
     )
+
+
+SCOPE_FIX = "write * for every territory or a list like UK,IE"
+
+
+def parse_scope(raw: pl.Expr, *, label: str, in_file: bool) -> Parsed:
+    """Territories as `db.scope.Scope.parse` reads them, written back in its form (`*`, `IE,UK`).
+
+    A column the file has must be filled on every row (`in_file`); a file without it is fine.
+    """
+    # Row by row, unlike the other readers: `Scope.parse` stays the one reading of a scope, and
+    # users files are small.
+    value = raw.map_elements(_scope_text, return_dtype=pl.String)
+    unreadable = _problem(label, raw.str.slice(0, 40), f"is not a list of territories ({SCOPE_FIX})")
+    blank = pl.lit(f"{label} is blank ({SCOPE_FIX})" if in_file else None, dtype=pl.String)
+    error = pl.when(raw.is_null()).then(blank).when(value.is_null()).then(unreadable).otherwise(None)
+    return Parsed(value=value, error=error)
+
+
+def _scope_text(text: str) -> str | None:
+    try:
+        return Scope.parse(text).text()
+    except ScopeError:
+        return None

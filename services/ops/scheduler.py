@@ -23,7 +23,6 @@ from services.ops.alerts import check_alerts
 from services.ops.backup import BackupError, backup_directory, create_backup, prune_backups
 from services.ops.freshness import freshness_now
 from services.runtime import metrics
-from services.runtime.database import get_engine
 from services.runtime.settings import Settings
 from services.sources import SourceConfigError, SourcesFile, load_sources, pull_source
 from services.sources.config import FolderSource, HttpSource, SqlSource
@@ -180,7 +179,7 @@ def with_scheduled_work(inner: Lifespan) -> Lifespan:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with inner(app):
             settings: Settings = app.state.settings
-            engine = get_engine()
+            engine: Engine = app.state.engine
             metrics.register_freshness(lambda: freshness_now(engine, settings=settings))
             work = ScheduledWork(engine=engine, settings=settings) if settings.scheduler_enabled else None
             if work is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from db.scope import Scope
 from db.types import utcnow
 from services.imports import ImportReport, RunStatus, run_import
 from services.runtime.settings import Settings
@@ -39,6 +40,7 @@ def pull_folder(engine: Engine, *, source: FolderSource, settings: Settings, req
             engine,
             kind=source.target,
             file=file,
+            scope=Scope.everything(),  # a configured source is the operator's: every territory
             source=source.name,
             mapping=source.mapping,
             strict=source.strict,

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db.data_version import current_data_version
+from db.scope import Scope
 from db.types import utcnow
 from services.imports import ImportReport, RunStatus, run_import
 from services.imports.runs import save_report, start_run
@@ -140,6 +141,7 @@ def _pull_rows(
             engine,
             kind=source.target,
             file=batch.finish(),
+            scope=Scope.everything(),  # a configured source is the operator's: every territory
             source=source.name,
             mapping=source.mapping,
             strict=source.strict,

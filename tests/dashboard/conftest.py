@@ -13,6 +13,7 @@ from dashboard.formatting import Formatter, locale_for
 from dashboard.identity import SessionUser
 from dashboard.pages.base import PageContext
 from dashboard.store import DataStore
+from dashboard.sync_client import SyncClient
 from dashboard.text import Translator
 from db.queries.scoring import Thresholds
 from db.scope import Scope
@@ -99,17 +100,39 @@ def store(backend_engine: Engine, fresh_cache: None) -> DataStore:
     )
 
 
-def make_context(store: DataStore, *, role: Role = Role.admin, language: str = "en") -> PageContext:
-    """What a page needs, for a user of `role`; navigation is recorded in `ctx.visited`."""
+def session_user(
+    username: str = "ann", *, role: Role = Role.admin, scope: Scope | None = None, language: str = "en"
+) -> SessionUser:
+    """A signed-in user; every territory unless `scope` says otherwise."""
+    return SessionUser(
+        username=username,
+        display_name=username.title(),
+        role=role,
+        language=language,
+        member_since=date(2024, 5, 1),
+        scope=Scope.everything() if scope is None else scope,
+    )
+
+
+def make_context(
+    store: DataStore,
+    *,
+    role: Role = Role.admin,
+    language: str = "en",
+    viewed_by: SessionUser | None = None,
+) -> PageContext:
+    """What a page needs, for a user of `role` with the store's territories; navigation goes to `ctx.visited`."""
     visited: list[str] = []
     ctx = PageContext(
         store=store,
-        user=SessionUser(
-            username="ann", display_name="Ann", role=role, language=language, member_since=date(2024, 5, 1)
-        ),
+        user=session_user(role=role, scope=store.scope, language=language),
         tr=Translator(language),
         fmt=Formatter(locale=locale_for(language, None), currency="GBP"),
         navigate=visited.append,
+        client=SyncClient(base_url="http://sync.invalid", token="", timeout_s=1),
+        engine=store._engine,
+        settings=Settings(),
+        viewed_by=viewed_by,
     )
     ctx.visited = visited  # type: ignore[attr-defined]
     return ctx

@@ -11,7 +11,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from db.engine import make_engine, session_scope
+from db.scope import Scope
+from services.auth import Role, create_user, new_password, set_scope
 from services.embedded.supervisor import Child, start_child, stop_children, wait_ready
+from services.runtime.settings import Settings
 
 PASSWORD_LINE = re.compile(r"Created user (\w+) with password (\S+) \(shown once\)")
 
@@ -31,6 +35,19 @@ class Stack:
     dashboard_url: str
     passwords: dict[str, str]
     children: list[Child] = field(default_factory=list)
+
+    def add_user(self, username: str, *, role: Role, scope: Scope) -> None:
+        """A user of `role` who may see `scope`, stored in this stack's database; the password goes in `passwords`."""
+        password = new_password()
+        engine = make_engine(Settings(), url=self.env["GLANCE_DATABASE_URL"])
+        try:
+            with session_scope(engine) as session:
+                name = username.title()
+                user = create_user(session, username=username, role=role, password=password, display_name=name)
+                set_scope(session, scope, user=user)
+        finally:
+            engine.dispose()
+        self.passwords[username] = password
 
     def glance(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run `glance ARGS` against this stack's database."""

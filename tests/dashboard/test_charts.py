@@ -99,8 +99,8 @@ def test_a_period_without_sales_says_so_instead_of_drawing(store: DataStore, sho
     trend_chart = Chart(loading_text="Loading…", empty_text=NO_SALES)
     bars_chart = Chart(loading_text="Loading…", empty_text=NO_SALES)
 
-    trend_chart.show(revenue_trend(store.trend(), GBP, title="Revenue trend"))
-    bars_chart.show(revenue_bars(store.sales(Dimension.TERRITORY).rows, GBP, title="Revenue by territory"))
+    trend_chart.fill(revenue_trend(store.trend(), GBP, title="Revenue trend"))
+    bars_chart.fill(revenue_bars(store.sales(Dimension.TERRITORY).rows, GBP, title="Revenue by territory"))
 
     for chart in (trend_chart, bars_chart):
         (shown,) = chart._layout.objects

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dashboard.pages.imports import ImportsPage
 from dashboard.store import DataStore
-from dashboard.sync_client import SyncClient
 from services.contracts.report import IgnoredColumn, ImportKind, ImportReport, RunStatus
 from tests.dashboard.conftest import make_context
 
 
 def test_the_report_lists_the_columns_no_field_reads_with_their_rows(store: DataStore) -> None:
-    page = ImportsPage(make_context(store), client=SyncClient(base_url="http://sync.invalid", token="", timeout_s=1))
+    page = ImportsPage(make_context(store))
     report = ImportReport(
         run_id=7,
         kind=ImportKind.sales,

@@ -15,6 +15,7 @@ from dashboard.pages.pnl import PnlPage
 from dashboard.pages.profile import ProfilePage
 from dashboard.pages.sales import SalesPage
 from dashboard.store import DataStore
+from db.scope import Scope
 from services.auth import Role, create_user
 from services.cache.query_cache import get_cache
 from services.runtime.settings import Settings, get_settings
@@ -92,7 +93,9 @@ def test_pnl_shows_operating_profit_and_marks_budget_variance_in_words(store: Da
 
 
 def _app(backend_engine: Engine, role: Role, settings: Settings) -> GlanceApp:
-    user = SessionUser(username="v", display_name="", role=role, language="en", member_since=date(2025, 1, 1))
+    user = SessionUser(
+        username="v", display_name="", role=role, language="en", member_since=date(2025, 1, 1), scope=Scope.everything()
+    )
     return GlanceApp(user=user, settings=settings, engine=backend_engine, today=TODAY)
 
 

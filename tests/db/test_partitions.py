@@ -14,6 +14,7 @@ from sqlmodel import Session
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.partitions import partition_name
+from db.scope import Scope
 from services.imports import ImportReport, run_import
 from services.runtime.settings import Settings
 from tests.conftest import throwaway_pg_database
@@ -59,7 +60,12 @@ def _partitions(engine: Engine) -> dict[str, str]:
 def test_a_new_sources_first_import_gets_a_partition_with_its_key_and_indexes(tmp_path: Path, engine: Engine) -> None:
     source = f"shop {uuid.uuid4().hex[:6]} 'quoted'"
     report = run_import(
-        engine, kind="sales", file=write_csv(tmp_path / "a.csv", sales_rows(30)), source=source, settings=Settings()
+        engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=write_csv(tmp_path / "a.csv", sales_rows(30)),
+        source=source,
+        settings=Settings(),
     )
 
     assert report.status == "succeeded" and report.inserted == 30
@@ -81,7 +87,12 @@ def test_a_new_sources_first_import_gets_a_partition_with_its_key_and_indexes(tm
     assert any("USING brin (order_date)" in d for d in definitions)
     # The key holds across the partition: a re-import updates and never duplicates.
     again = run_import(
-        engine, kind="sales", file=write_csv(tmp_path / "b.csv", sales_rows(40)), source=source, settings=Settings()
+        engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=write_csv(tmp_path / "b.csv", sales_rows(40)),
+        source=source,
+        settings=Settings(),
     )
     assert (again.inserted, again.updated, again.unchanged) == (10, 0, 30)
     assert scalar(engine, f"SELECT count(*) FROM sales_line WHERE source = {_quoted(source)}") == 40
@@ -93,8 +104,18 @@ def test_a_refused_or_dry_run_first_import_leaves_no_partition(tmp_path: Path, e
     strict_source, dry_source = f"strict-{uuid.uuid4().hex}", f"dry-{uuid.uuid4().hex}"
     file = write_csv(tmp_path / "bad.csv", rows)
 
-    strict = run_import(engine, kind="sales", file=file, source=strict_source, strict=True, settings=Settings())
-    dry = run_import(engine, kind="sales", file=file, source=dry_source, dry_run=True, settings=Settings())
+    strict = run_import(
+        engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=file,
+        source=strict_source,
+        strict=True,
+        settings=Settings(),
+    )
+    dry = run_import(
+        engine, scope=Scope.everything(), kind="sales", file=file, source=dry_source, dry_run=True, settings=Settings()
+    )
 
     assert (strict.status, dry.status) == ("refused", "succeeded") and dry.inserted == 5
     assert snapshot(engine) == before
@@ -120,6 +141,7 @@ def test_first_imports_of_new_sources_run_side_by_side(tmp_path: Path, engine: E
             target=lambda n=n: reports.append(
                 run_import(
                     engine,
+                    scope=Scope.everything(),
                     kind="sales",
                     file=write_csv(tmp_path / f"{n}.csv", sales_rows(200, territory=n)),
                     source=n,

@@ -16,50 +16,44 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
+from sqlmodel import col, select
 
+from db.engine import make_engine, session_scope
 from db.migrate import upgrade
-from services.auth import create_token
-from services.runtime.database import get_engine, session_scope
-from services.runtime.settings import Settings, get_settings
+from db.models import ApiToken
+from db.scope import Scope
+from services.auth import create_token, set_scope
+from services.imports import run_import
+from services.runtime.settings import Settings
+from services.sync.api.deps import get_app_engine, get_app_settings
 from services.sync.app import create_app
 from tests.sync.conftest import sales_rows, write_csv
 
 EXAMPLES = int(os.environ.get("GLANCE_SCHEMA_EXAMPLES", "40"))
 
+# Built at import, because schemathesis reads the schema then; `admin_token` points it at its database.
+APP = create_app(Settings(data_dir=Path(tempfile.mkdtemp(prefix="glance-schema-"))))
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
 
 @pytest.fixture(scope="module")
 def admin_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An embedded database with one import run and an admin token; the process settings point at it."""
+    """An embedded database with one import run and an admin token on every territory, served by `APP`."""
     root = tmp_path_factory.mktemp("schema")
-    saved = {k: os.environ.get(k) for k in ("GLANCE_DATABASE_URL", "GLANCE_DATA_DIR", "GLANCE_REDIS_URL")}
-    os.environ.update(
-        GLANCE_DATABASE_URL=f"sqlite:///{root / 'glance.db'}", GLANCE_DATA_DIR=str(root), GLANCE_REDIS_URL=""
-    )
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade(get_engine())
-    with session_scope() as session:
+    app_settings = Settings(database_url=f"sqlite:///{root / 'glance.db'}", data_dir=root, redis_url="")
+    engine = make_engine(app_settings)
+    upgrade(engine)
+    with session_scope(engine) as session:
         token = create_token(session, name="schemathesis", role="admin")
-    from services.imports import run_import
-
-    run_import(
-        get_engine(), kind="sales", file=write_csv(Path(root) / "seed.csv", sales_rows(5)), settings=get_settings()
-    )
+        stored = session.execute(select(ApiToken).where(col(ApiToken.name) == "schemathesis")).scalar_one()
+        set_scope(session, Scope.everything(), token=stored)
+    seed = write_csv(root / "seed.csv", sales_rows(5))
+    run_import(engine, kind="sales", file=seed, scope=Scope.everything(), settings=app_settings)
+    APP.dependency_overrides[get_app_settings] = lambda: app_settings
+    APP.dependency_overrides[get_app_engine] = lambda: engine
     yield token
-    get_engine().dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-
-
-# Requests reach the database through the process settings, which `admin_token` points at its own;
-# the app's own settings only say where uploads are spooled.
-APP = create_app(Settings(data_dir=Path(tempfile.mkdtemp(prefix="glance-schema-"))))
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+    APP.dependency_overrides.clear()
+    engine.dispose()
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from db.engine import make_engine
 from db.migrate import upgrade
+from db.scope import Scope
 from services.contracts.kinds import KINDS
 from services.imports import ImportRefusedError, run_import
 from services.imports.mapping import parse_mapping, resolve_columns
@@ -127,7 +128,9 @@ def test_the_pipeline_stores_or_rejects_every_row_and_never_fails(content: bytes
         engine = make_engine(config, url=config.database_url)
         upgrade(engine)
         (root / "fuzz.csv").write_bytes(content)
-        report = run_import(engine, kind="sales", file=root / "fuzz.csv", mapping=mapping, settings=config)
+        report = run_import(
+            engine, scope=Scope.everything(), kind="sales", file=root / "fuzz.csv", mapping=mapping, settings=config
+        )
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM sales_line")).scalar_one()
             rejected_rows = conn.execute(text("SELECT count(DISTINCT row_number) FROM rejected_row")).scalar_one()

@@ -102,7 +102,13 @@ def environment(
     url = running_pg_cluster.create_database(f"glance_restart_{uuid.uuid4().hex[:8]}")
     engine = make_engine(Settings(), url=url)
     upgrade(engine)
-    run_import(engine, kind="sales", file=write_csv(tmp_path / "s.csv", sales_rows(3000)), settings=Settings())
+    run_import(
+        engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=write_csv(tmp_path / "s.csv", sales_rows(3000)),
+        settings=Settings(),
+    )
     engine.dispose()
     env = {
         "GLANCE_DATABASE_URL": url,

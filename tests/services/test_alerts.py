@@ -20,6 +20,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from db.models import ImportRun
+from db.scope import Scope
 from db.types import utcnow
 from services.imports import run_import
 from services.ops.alerts import check_alerts
@@ -144,13 +145,23 @@ def test_stale_data_alerts_and_fresh_data_resolves(
     backend_engine: Engine, alert_settings: Settings, webhook: Webhook, tmp_path: Path
 ) -> None:
     settings = alert_settings.model_copy(update={"freshness_hours": {"sales": 2}})
-    run_import(backend_engine, kind="sales", file=write_csv(tmp_path / "a.csv", sales_rows(3)), settings=settings)
+    run_import(
+        backend_engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=write_csv(tmp_path / "a.csv", sales_rows(3)),
+        settings=settings,
+    )
     with backend_engine.begin() as conn:
         conn.execute(update(ImportRun).values(finished_at=utcnow() - timedelta(hours=3)))
 
     check(backend_engine, settings)
     run_import(
-        backend_engine, kind="sales", file=write_csv(tmp_path / "b.csv", sales_rows(3, start=9)), settings=settings
+        backend_engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=write_csv(tmp_path / "b.csv", sales_rows(3, start=9)),
+        settings=settings,
     )
     check(backend_engine, settings)
 
@@ -166,11 +177,17 @@ def test_an_import_rejecting_too_many_rows_alerts_until_a_clean_one(
     rows[1]["units"] = "many"
     rows[3]["order_date"] = "someday"
     run_import(
-        backend_engine, kind="sales", file=write_csv(tmp_path / "bad.csv", rows), source="shop", settings=alert_settings
+        backend_engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=write_csv(tmp_path / "bad.csv", rows),
+        source="shop",
+        settings=alert_settings,
     )
     check(backend_engine, alert_settings)
     run_import(
         backend_engine,
+        scope=Scope.everything(),
         kind="sales",
         file=write_csv(tmp_path / "ok.csv", sales_rows(5)),
         source="shop",

@@ -83,7 +83,9 @@ def figures(engine: Engine) -> Figures:
 def load_business(engine: Engine, tmp_path: Path, settings: Settings) -> None:
     """Sales through the import pipeline, plus expenses and targets."""
     rows = sales_rows(30) + sales_rows(20, start=100, territory="DE", day=date(2025, 6, 2))
-    report = run_import(engine, kind="sales", file=write_csv(tmp_path / "sales.csv", rows), settings=settings)
+    report = run_import(
+        engine, scope=Scope.everything(), kind="sales", file=write_csv(tmp_path / "sales.csv", rows), settings=settings
+    )
     assert report.inserted == 50
     with Session(engine) as session:
         store_expense_lines(

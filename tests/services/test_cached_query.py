@@ -30,6 +30,7 @@ def _uk_revenue(session: Session) -> Decimal:
         by="territory",
         start=date(2025, 1, 1),
         end=date(2025, 1, 31),
+        scope=queries.Scope.everything(),
     )
     return next(row.net_revenue for row in breakdown.rows if row.key == "UK")
 
@@ -42,3 +43,26 @@ def test_cached_figures_equal_the_database_and_follow_each_import(session: Sessi
 
     store_sales_lines(session, [sale(net_revenue="0.05")])
     assert _uk_revenue(session) == Decimal("100.15"), "the import bumped the data version, so the figure is recomputed"
+
+
+def _territories(session: Session, scope: queries.Scope) -> dict[str, Decimal]:
+    breakdown = cached_query(
+        session,
+        "sales_breakdown",
+        queries.sales_breakdown,
+        by="territory",
+        start=date(2025, 1, 1),
+        end=date(2025, 1, 31),
+        scope=scope,
+    )
+    return {row.key: row.net_revenue for row in breakdown.rows}
+
+
+def test_a_cached_figure_answers_only_the_scope_it_was_computed_for(session: Session, fresh_cache: None) -> None:
+    store_sales_lines(session, [sale(net_revenue="10.00"), sale(territory="IE", net_revenue="7.00")])
+    assert _territories(session, queries.Scope.everything()) == {"UK": Decimal("10.00"), "IE": Decimal("7.00")}
+    assert _territories(session, queries.Scope.only(["UK"])) == {"UK": Decimal("10.00")}
+    assert _territories(session, queries.Scope.only([])) == {}
+    assert get_cache().status().hits == 0, "each scope is its own entry: none was answered from another's"
+    assert _territories(session, queries.Scope.only(["UK"])) == {"UK": Decimal("10.00")}
+    assert get_cache().status().hits == 1

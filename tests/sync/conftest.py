@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, text
 
+from db.scope import Scope
 from services.imports import ImportReport, run_import
 from services.runtime.settings import Settings
 
@@ -120,10 +121,11 @@ Importer = Callable[..., ImportReport]
 
 @pytest.fixture
 def do_import(backend_engine: Engine) -> Importer:
-    """Run the pipeline on `backend_engine` with default settings."""
+    """Run the pipeline on `backend_engine` with default settings, for a caller of every territory."""
 
     def run(kind: str, file: Path, **options: Any) -> ImportReport:
         options.setdefault("settings", Settings())
+        options.setdefault("scope", Scope.everything())
         return run_import(backend_engine, kind=kind, file=file, **options)
 
     return run

@@ -173,7 +173,10 @@ def test_a_file_whose_columns_cannot_be_read_gets_422_naming_the_problem(client:
     response = client.post(
         "/api/v1/imports/columns", headers=_token("analyst"), files={"file": ("old.xls", b"\xd0\xcf\x11\xe0rest")}
     )
-    assert response.status_code == 422 and "old Excel (.xls)" in response.json()["detail"]
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", "file"]
+    assert problem["msg"].startswith("old.xls is an old Excel (.xls) workbook"), "named as the user sent it"
 
 
 def test_reading_a_files_columns_needs_the_analyst_role(client: TestClient) -> None:

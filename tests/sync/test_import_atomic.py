@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from db.partitions import partition_name
+from db.scope import Scope
 from services.imports import ImportReport, run_import
 from services.imports.pipeline import SOURCE_LOCK_NAMESPACE
 from services.imports.runs import fail_interrupted_runs
@@ -62,6 +63,7 @@ def test_a_database_error_mid_import_leaves_nothing_and_records_the_failure(
     settings = Settings(import_batch_rows=4)
     run_import(
         backend_engine,
+        scope=Scope.everything(),
         kind="sales",
         file=write_csv(tmp_path / "first.csv", sales_rows(5)),
         source="first",
@@ -77,6 +79,7 @@ def test_a_database_error_mid_import_leaves_nothing_and_records_the_failure(
     try:
         report = run_import(
             backend_engine,
+            scope=Scope.everything(),
             kind="sales",
             file=write_csv(tmp_path / "second.csv", sales_rows(12)),
             source=source,
@@ -102,7 +105,13 @@ def test_sigkill_mid_copy_leaves_the_database_unchanged(tmp_path: Path, pg_datab
 
     engine = make_engine(Settings(), url=pg_database)
     empty_tables(engine)
-    run_import(engine, kind="sales", file=write_csv(tmp_path / "base.csv", sales_rows(10)), settings=Settings())
+    run_import(
+        engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=write_csv(tmp_path / "base.csv", sales_rows(10)),
+        settings=Settings(),
+    )
     before = snapshot(engine)
     big = write_csv(tmp_path / "big.csv", sales_rows(400_000, start=100))
     env = dict(
@@ -159,7 +168,9 @@ def test_imports_of_one_source_wait_for_each_other(tmp_path: Path, pg_database: 
         # Another import of "shop" is mid-transaction: it holds the source lock.
         holder.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext('shop'))"), {"ns": SOURCE_LOCK_NAMESPACE})
         worker = threading.Thread(
-            target=lambda: results.append(run_import(engine, kind="sales", file=file, settings=Settings()))
+            target=lambda: results.append(
+                run_import(engine, scope=Scope.everything(), kind="sales", file=file, settings=Settings())
+            )
         )
         worker.start()
         _wait_for(engine, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", timeout=60)
@@ -186,7 +197,7 @@ def test_concurrent_imports_keep_rollups_equal_to_the_lines(tmp_path: Path, pg_d
     threads = [
         threading.Thread(
             target=lambda f=f, s=s: reports.append(
-                run_import(engine, kind="sales", file=f, source=s, settings=Settings())
+                run_import(engine, scope=Scope.everything(), kind="sales", file=f, source=s, settings=Settings())
             )
         )
         for f, s in files

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from db.models import SalesLine
+from db.scope import Scope
 from services.auth import create_token
 from services.cli.main import app as cli
 from services.contracts.report import IgnoredColumn
@@ -127,7 +128,9 @@ def test_columns_no_field_reads_are_reported_by_name_with_the_rows_that_hold_a_v
     writer: Writer, name: str, tmp_path: Path, backend_engine: Engine
 ) -> None:
     file = writer(tmp_path / name, _with_unused(sales_rows(23)))
-    report = run_import(backend_engine, kind="sales", file=file, settings=Settings(import_batch_rows=5))
+    report = run_import(
+        backend_engine, scope=Scope.everything(), kind="sales", file=file, settings=Settings(import_batch_rows=5)
+    )
     assert (report.status, report.inserted) == ("succeeded", 23)
     assert report.ignored_columns == [
         IgnoredColumn(column="Region code", rows=23),

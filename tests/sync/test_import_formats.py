@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from db.scope import Scope
 from tests.sync.conftest import (
     Importer,
     sales_rows,
@@ -106,6 +107,8 @@ def test_batches_keep_every_row(tmp_path: Path, backend_engine: Engine) -> None:
     from services.runtime.settings import Settings
 
     file = write_csv(tmp_path / "s.csv", sales_rows(23))
-    report = run_import(backend_engine, kind="sales", file=file, settings=Settings(import_batch_rows=5))
+    report = run_import(
+        backend_engine, scope=Scope.everything(), kind="sales", file=file, settings=Settings(import_batch_rows=5)
+    )
     assert (report.rows_read, report.inserted) == (23, 23)
     assert scalar(backend_engine, "SELECT sum(units) FROM sales_daily") == sum(1 + n % 4 for n in range(1, 24))

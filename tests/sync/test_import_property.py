@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from db.scope import Scope
 from services.imports import run_import
 from services.runtime.settings import Settings
 from tests.conftest import empty_tables
@@ -35,7 +36,12 @@ def test_every_row_is_stored_or_rejected_never_both(rows: list[dict[str, str]], 
     with tempfile.TemporaryDirectory() as directory:
         file = write_csv(Path(directory) / "random.csv", rows)
         report = run_import(
-            backend_engine, kind="sales", file=file, source="prop", settings=Settings(import_batch_rows=7)
+            backend_engine,
+            scope=Scope.everything(),
+            kind="sales",
+            file=file,
+            source="prop",
+            settings=Settings(import_batch_rows=7),
         )
     if report.status == "refused":
         assert report.message  # a file-level refusal (e.g. ambiguous dates) names its reason and stores nothing

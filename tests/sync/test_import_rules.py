@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from db.scope import Scope
 from tests.sync.conftest import Importer, sales_rows, scalar, snapshot, write_csv
 
 MAPPED_HEADER = ["LineNo", "Date", "Country", "Segment", "Item", "Price", "Qty"]
@@ -134,7 +135,9 @@ def test_the_whole_file_decides_the_date_order_not_its_first_batch(
     for row, day in zip(rows, days, strict=True):
         row["order_date"] = day
     file = _json_lines(tmp_path / "s.jsonl", rows)  # JSON lines: batches of exactly 3 rows
-    report = run_import(backend_engine, kind="sales", file=file, settings=Settings(import_batch_rows=3))
+    report = run_import(
+        backend_engine, scope=Scope.everything(), kind="sales", file=file, settings=Settings(import_batch_rows=3)
+    )
     assert (report.status, report.inserted, report.date_format) == ("succeeded", 6, "day-first (DD/MM/YYYY)")
     assert str(scalar(backend_engine, "SELECT order_date FROM sales_line WHERE external_id = 'L5'")) == "2025-04-03"
     assert scalar(backend_engine, "SELECT sum(lines) FROM sales_daily") == 6
@@ -153,6 +156,7 @@ def test_mixed_orders_in_later_batches_are_refused_naming_the_first_rows(
     before = snapshot(backend_engine)
     report = run_import(
         backend_engine,
+        scope=Scope.everything(),
         kind="sales",
         file=_json_lines(tmp_path / "s.jsonl", rows),
         settings=Settings(import_batch_rows=3),
@@ -201,13 +205,27 @@ def test_a_repeated_key_rejects_the_second_row_naming_the_first(
     rows = sales_rows(6)
     rows[5]["external_id"] = "L2"  # in a later batch than its first use
     file = write_csv(tmp_path / "s.csv", rows)
-    report = run_import(backend_engine, kind="sales", file=file, source=source, settings=Settings(import_batch_rows=3))
+    report = run_import(
+        backend_engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=file,
+        source=source,
+        settings=Settings(import_batch_rows=3),
+    )
     assert (report.status, report.inserted, report.rejected) == ("succeeded", 5, 1)
     assert report.rejections[0].row == 7
     assert report.rejections[0].reason == "external_id 'L2' repeats row 3 (the first is kept)"
     assert scalar(backend_engine, "SELECT sum(lines) FROM sales_daily") == 5
     assert scalar(backend_engine, "SELECT count(*) FROM rejected_row") == 1
-    again = run_import(backend_engine, kind="sales", file=file, source=source, settings=Settings(import_batch_rows=3))
+    again = run_import(
+        backend_engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=file,
+        source=source,
+        settings=Settings(import_batch_rows=3),
+    )
     assert (again.inserted, again.unchanged, again.rejected) == (0, 5, 1)
 
 
@@ -221,7 +239,13 @@ def test_a_strict_first_import_lists_a_repeat_with_the_other_bad_rows(tmp_path: 
     file = write_csv(tmp_path / "s.csv", rows)
     source = f"strict-{uuid.uuid4().hex}"
     report = run_import(
-        backend_engine, kind="sales", file=file, source=source, strict=True, settings=Settings(import_batch_rows=3)
+        backend_engine,
+        scope=Scope.everything(),
+        kind="sales",
+        file=file,
+        source=source,
+        strict=True,
+        settings=Settings(import_batch_rows=3),
     )
     assert report.status == "refused" and report.rejected == 2
     assert [(r.row, r.field) for r in report.rejections] == [(2, "units"), (7, "external_id")]
@@ -306,6 +330,26 @@ def test_foreign_lines_convert_and_lines_without_a_rate_are_rejected(
         "currency 'USD' has no FX rate for 2025-03 (import fx-rates into GBP for that month first)"
     )
     assert scalar(backend_engine, "SELECT net_revenue_rc FROM sales_line") in (Decimal("85.00"), 8500)
+
+
+@pytest.mark.parametrize(
+    ("amount", "rate", "converted"),
+    [
+        ("4.66", "0.863734", "4.03"),  # 4.02500044: past the half, so up (a product cut to 6 places reads 4.025000)
+        ("0.05", "0.5", "0.02"),  # exactly half: to the even penny
+        ("-4.66", "0.863734", "-4.03"),
+    ],
+)
+def test_a_converted_amount_rounds_the_exact_product_to_the_penny(
+    amount: str, rate: str, converted: str, tmp_path: Path, do_import: Importer, backend_engine: Engine
+) -> None:
+    do_import("fx-rates", write_csv(tmp_path / "fx.csv", [{"month": "2025-03", "currency": "EUR", "rate": rate}]))
+    rows = sales_rows(1)
+    rows[0]["currency"], rows[0]["net_revenue"], rows[0]["cogs"] = "EUR", amount, amount
+    assert do_import("sales", write_csv(tmp_path / "s.csv", rows)).inserted == 1
+    cents = int(Decimal(converted) * 100)
+    assert scalar(backend_engine, "SELECT cogs_rc FROM sales_line") in (Decimal(converted), cents)
+    assert scalar(backend_engine, "SELECT net_revenue_rc FROM sales_line") in (Decimal(converted), cents)
 
 
 def test_changed_fx_rates_reconvert_stored_lines_and_rollups(

@@ -1,22 +1,56 @@
-"""Request dependencies: who is calling (token, acting user, role, territory scope) and what they may do."""
+"""Request dependencies: the app's settings, engine and a session, and who is calling (token, acting user, role,
+territory scope) and what they may do.
+
+Settings and engine come from `request.app.state` (set by `create_app`), never from the process-wide
+ones, so an app built on other settings uses them throughout; tests swap them with
+`app.dependency_overrides[get_app_settings]` and `[get_app_engine]`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, status
+from fastapi import Depends, Header, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
 
+from db.engine import session_scope
 from db.scope import Scope
 from services.auth import Role, get_user, scope_of, verify_token
-from services.runtime.database import session_scope
+from services.runtime.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `glance tokens create`.")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 ACTING_USER_HEADER = "X-Glance-User"
 """Names the signed-in person a token acts for (the dashboard's calls); it can only narrow the token."""
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_app_engine(request: Request) -> Engine:
+    """The app's engine, built from its settings."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+EngineDep = Annotated[Engine, Depends(get_app_engine)]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    """A session on the app's engine for reading; closed after the request."""
+    with Session(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @dataclass(frozen=True)
@@ -42,6 +76,7 @@ def require_role(needed: Role) -> Callable[..., Caller]:
     """
 
     def check(
+        engine: EngineDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         acting_user: Annotated[
             str | None, Header(alias=ACTING_USER_HEADER, description="The person this call acts for.")
@@ -53,7 +88,7 @@ def require_role(needed: Role) -> Callable[..., Caller]:
                 detail="this call needs 'Authorization: Bearer <token>'; create one with `glance tokens create`",
                 headers=_CHALLENGE,
             )
-        with session_scope() as session:
+        with session_scope(engine) as session:  # its own transaction: recording the token's use commits
             token = verify_token(session, token=credentials.credentials)
             if token is None:
                 raise HTTPException(

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlmodel import Session
 
 from services.auth import Role
 from services.contracts.report import FileColumns
@@ -19,9 +18,8 @@ from services.imports.errors import ImportRefusedError
 from services.imports.read import open_table
 from services.imports.rejected_csv import rejected_csv
 from services.imports.runs import fail_interrupted_runs, list_reports, load_report
-from services.runtime.database import get_engine
 from services.runtime.settings import Settings
-from services.sync.api.deps import Caller, require_role
+from services.sync.api.deps import Caller, EngineDep, SessionDep, SettingsDep, require_role
 from services.sync.api.upload import BadUploadError, Upload, UploadTooLargeError, receive_upload, upload_dir
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
@@ -69,9 +67,8 @@ def _mapping(value: str | None) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def _uploaded_file(request: Request) -> AsyncIterator[Upload]:
+async def _uploaded_file(request: Request, settings: Settings) -> AsyncIterator[Upload]:
     """The request's multipart form with its `file` on disk, removed afterwards; 413 or 400 when unusable."""
-    settings: Settings = request.app.state.settings
     limit_mb = settings.max_upload_mb
     with upload_dir(settings.data_dir) as directory:
         try:
@@ -92,10 +89,12 @@ async def _uploaded_file(request: Request) -> AsyncIterator[Upload]:
 
 # Before `/{kind}`, which would otherwise take "columns" for an import kind.
 @router.post("/columns", response_model=FileColumns, openapi_extra=_COLUMNS_FORM)
-async def read_columns(request: Request, _: Annotated[Caller, Depends(require_role(Role.analyst))]) -> FileColumns:
+async def read_columns(
+    request: Request, settings: SettingsDep, _: Annotated[Caller, Depends(require_role(Role.analyst))]
+) -> FileColumns:
     """The header of the uploaded `file` as an import would read it (format detected from the content); 422 naming
     the problem when the file cannot be read."""
-    async with _uploaded_file(request) as upload:
+    async with _uploaded_file(request, settings) as upload:
         assert upload.path is not None
         try:
             table = await run_in_threadpool(
@@ -105,20 +104,26 @@ async def read_columns(request: Request, _: Annotated[Caller, Depends(require_ro
                 sheet=upload.fields.get("sheet") or None,
             )
         except ImportRefusedError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+            # The shape of every other 422 of the API (FastAPI's validation errors), pointing at the file part.
+            problem = {"loc": ["body", "file"], "msg": str(exc), "type": "value_error"}
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=[problem]) from exc
     return FileColumns(format=table.format.value, columns=table.columns)
 
 
 @router.post("/{kind}", response_model=ImportReport, openapi_extra=_UPLOAD_FORM)
 async def create_import(
-    kind: ImportKind, request: Request, caller: Annotated[Caller, Depends(require_role(Role.analyst))]
+    kind: ImportKind,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    caller: Annotated[Caller, Depends(require_role(Role.analyst))],
 ) -> JSONResponse:
     """Import the uploaded `file`; 200 with the report, 422 when refused, 500 when it failed."""
-    async with _uploaded_file(request) as upload:
+    async with _uploaded_file(request, settings) as upload:
         assert upload.path is not None
         report = await run_in_threadpool(
             run_import,
-            get_engine(),
+            engine,
             kind=kind,
             file=upload.path,
             filename=upload.filename,
@@ -126,43 +131,57 @@ async def create_import(
             mapping=_mapping(upload.fields.get("mapping")),
             strict=_flag(upload.fields.get("strict")),
             dry_run=_flag(upload.fields.get("dry_run")),
+            scope=caller.scope,
             requested_by=caller.label,
-            settings=request.app.state.settings,
+            settings=settings,
         )
     return JSONResponse(report.model_dump(mode="json"), status_code=_STATUS_CODES.get(report.status, 200))
 
 
 @router.get("", response_model=list[ImportReport])
-def list_imports(_: Annotated[Caller, Depends(require_role(Role.viewer))], limit: int = 50) -> list[ImportReport]:
-    """The latest import runs, newest first (without their rejections)."""
-    fail_interrupted_runs(get_engine())  # a run whose process was killed shows as failed, not running forever
-    with Session(get_engine()) as session:
-        return list_reports(session, limit=max(1, min(limit, 500)))
+def list_imports(
+    engine: EngineDep,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(require_role(Role.viewer))],
+    limit: int = 50,
+) -> list[ImportReport]:
+    """The latest import runs the caller may see, newest first (without their rejections)."""
+    fail_interrupted_runs(engine)  # a run whose process was killed shows as failed, not running forever
+    return list_reports(session, scope=caller.scope, requester=caller.label, limit=max(1, min(limit, 500)))
 
 
 @router.get("/{run_id}", response_model=ImportReport)
 def get_import(
-    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)], _: Annotated[Caller, Depends(require_role(Role.viewer))]
+    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)],
+    engine: EngineDep,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(require_role(Role.viewer))],
 ) -> ImportReport:
-    """One run's report, with its first rejections."""
-    fail_interrupted_runs(get_engine())
-    with Session(get_engine()) as session:
-        report = load_report(session, run_id=run_id)
+    """One run's report, with its first rejections; 404 for a run outside the caller's territories."""
+    fail_interrupted_runs(engine)
+    report = load_report(session, run_id=run_id, scope=caller.scope, requester=caller.label)
     if report is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"there is no import run {run_id}")
+        raise _no_run(run_id)
     return report
 
 
 @router.get("/{run_id}/rejected.csv", response_class=StreamingResponse)
 def get_rejected_csv(
-    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)], _: Annotated[Caller, Depends(require_role(Role.viewer))]
+    run_id: Annotated[int, Path(ge=1, le=RUN_ID_MAX)],
+    engine: EngineDep,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(require_role(Role.viewer))],
 ) -> StreamingResponse:
-    """Every rejected row of a run as CSV (formulas neutralised), ready to fix and re-import."""
-    with Session(get_engine()) as session:
-        if load_report(session, run_id=run_id, limit=0) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"there is no import run {run_id}")
+    """The rejected rows of a run the caller may see as CSV (formulas neutralised), ready to fix and re-import."""
+    if load_report(session, run_id=run_id, scope=caller.scope, requester=caller.label, limit=0) is None:
+        raise _no_run(run_id)
     return StreamingResponse(
-        rejected_csv(get_engine(), run_id=run_id),
+        rejected_csv(engine, run_id=run_id, scope=caller.scope, requester=caller.label),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="import-{run_id}-rejected.csv"'},
     )
+
+
+def _no_run(run_id: int) -> HTTPException:
+    # The same answer for a run outside the caller's territories as for none at all: ids reveal nothing.
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"there is no import run {run_id}")

@@ -12,9 +12,8 @@ from fastapi.responses import JSONResponse
 from services.cache.query_cache import get_cache
 from services.ops.readiness import Readiness, readiness
 from services.runtime import metrics
-from services.runtime.database import get_engine
 from services.runtime.probes import VersionPayload, startup_check, version_payload
-from services.runtime.settings import get_settings
+from services.sync.api.deps import EngineDep, SettingsDep
 
 SERVICE = "sync"
 
@@ -23,9 +22,11 @@ router = APIRouter(tags=["health"])
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Check the imported sources against the release at start; a mismatch fails readiness, never startup."""
+    """Check the imported sources against the release once, at start (readiness reports that check, so a probe
+    never re-hashes the tree); a mismatch fails readiness, never startup. Closes the app's connections at stop."""
     app.state.source_check = startup_check(service=SERVICE)
     yield
+    app.state.engine.dispose()
 
 
 @router.get(
@@ -33,16 +34,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Not ready: `failing` names each failing part."}},
 )
-def readyz() -> JSONResponse:
-    """Ready to serve: database reachable, schema at head, Redis reachable when configured, sources match."""
-    result = readiness(engine=get_engine(), settings=get_settings(), cache=get_cache())
+def readyz(request: Request, engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+    """Ready to serve: database reachable, schema at head, Redis reachable when configured, sources matched at start."""
+    result = readiness(engine=engine, settings=settings, cache=get_cache(), sources=request.app.state.source_check)
     return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.ready else 503)
 
 
 @router.get("/version", response_model=VersionPayload)
-def version() -> VersionPayload:
+def version(engine: EngineDep) -> VersionPayload:
     """The release manifest plus live facts: digest check, schema revision, data version, start time."""
-    return version_payload(service=SERVICE, engine=get_engine())
+    return version_payload(service=SERVICE, engine=engine)
 
 
 @router.get("/metrics", response_class=Response)

@@ -77,15 +77,23 @@ async def receive_upload(request: Request, *, directory: Path, max_bytes: int) -
     for part in files:
         if part.field_name == b"file":
             upload.filename = Path((part.file_name or b"upload").decode("utf-8", "replace")).name
-            upload.path = _on_disk(part)
+            upload.path = _on_disk(part, directory / _stored_name(upload.filename))
     return upload
 
 
-def _on_disk(part: File) -> Path:
-    """The uploaded file's path (a file small enough to stay in memory is written out first)."""
+def _stored_name(filename: str) -> str:
+    """The client's file name as a name on disk (so the readers' messages name the file the user sent)."""
+    name = "".join(ch for ch in filename if ch.isprintable() and ch not in "/\\")
+    if name in ("", ".", "..") or len(name.encode()) > 200:
+        return "upload"
+    return name
+
+
+def _on_disk(part: File, target: Path) -> Path:
+    """The uploaded file moved to `target` in the request's private directory (written out first if in memory)."""
     if part.in_memory:
         part.flush_to_disk()
     part.file_object.flush()
     part.file_object.close()
     name = part.actual_file_name
-    return Path(name.decode() if isinstance(name, bytes) else str(name))
+    return Path(name.decode() if isinstance(name, bytes) else str(name)).rename(target)

@@ -10,7 +10,9 @@ import redis
 from db.queries import Period
 from services.cache.query_cache import Cache
 from services.runtime.settings import Settings
-from tests.services.conftest import RedisProcess, SourceCopy, install_wheel
+from tests.services.conftest import RedisProcess, SourceCopy, install_wheel, redis_server, source_copy
+
+__all__ = ["redis_server", "source_copy"]  # the ops tests' fixtures, reused
 
 
 def _db_url(tmp_path: Path) -> str:
