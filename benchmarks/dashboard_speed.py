@@ -9,7 +9,9 @@ one Markdown pane. Headless Chromium (Debian's) then measures navigation-to-visi
 in a fresh browser context (cold browser cache): (a) the status banner, (b) all KPI cards filled,
 (c) all charts drawn; the floor's single time stands for all three. First the median of
 `--sessions` sessions one after another, then p95 time-to-banner over `--bursts` bursts of
-`--concurrent` sessions at once, and the server's memory per extra session. The two apps are
+`--concurrent` sessions at once, and the server's memory per extra session. A third app in the
+turns is Glance again for a user scoped to two territories (UK and IE, a territory manager): its
+times are also given as a ratio to the unscoped user's (target 1.1x). The two apps are
 measured in turns (session by session, burst by burst), so the load other jobs put on a shared
 machine weighs on both alike. The Glance session is signed in before the clock starts (the
 cookie is set in the context), so the login form is not timed. The default is the issue's size,
@@ -43,6 +45,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 ADMIN_URL = os.environ.get("GLANCE_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 USERNAME = "bench"
+SCOPED_USERNAME = "bench-scoped"
+SCOPED_TERRITORIES = ("IE", "UK")
+SCOPED_TARGET = 1.1
 TIMEOUT_MS = 120_000
 TARGETS = {"banner": 1.5, "cards": 2.0, "charts": 3.0}
 FLOOR_TEXT = "Floor ready"
@@ -78,6 +83,7 @@ def prepare_database(lines: int, *, drop: bool) -> tuple[str, str]:
     from db.engine import make_engine
     from db.migrate import upgrade
     from db.models import SalesLine
+    from db.scope import Scope
     from services.auth import create_user, get_user, set_password
     from services.embedded.demo import DemoPlan, seed_demo
     from services.runtime.settings import Settings
@@ -104,10 +110,14 @@ def prepare_database(lines: int, *, drop: bool) -> tuple[str, str]:
             started = time.perf_counter()
             seed_demo(session, plan=DemoPlan(lines=lines, end=date.today()))
             print(f"seeded {lines:,} sales lines in {time.perf_counter() - started:.0f} s", flush=True)
-        if get_user(session, username=USERNAME) is None:
-            create_user(session, username=USERNAME, role="admin", password=password, display_name="Benchmark")
-        else:
-            set_password(session, username=USERNAME, password=password)
+        for username, role, scope in (
+            (USERNAME, "admin", Scope.everything()),
+            (SCOPED_USERNAME, "viewer", Scope.only(SCOPED_TERRITORIES)),
+        ):
+            if get_user(session, username=username) is None:
+                create_user(session, username=username, role=role, password=password, scope=scope)
+            else:
+                set_password(session, username=username, password=password)
         session.commit()
     engine.dispose()
     return url, password
@@ -175,10 +185,10 @@ class Results:
     rss_open_mb: float = 0.0
 
 
-def login_cookie(server: Server, password: str) -> dict[str, str]:
+def login_cookie(server: Server, password: str, username: str = USERNAME) -> dict[str, str]:
     """Sign in once over HTTP and return the signed `user` cookie for browser contexts."""
     response = httpx.post(
-        f"{server.url}/login", data={"username": USERNAME, "password": password}, follow_redirects=False
+        f"{server.url}/login", data={"username": username, "password": password}, follow_redirects=False
     )
     if response.status_code != 302 or "user" not in response.cookies:
         raise SystemExit(f"benchmark login failed: HTTP {response.status_code}")
@@ -256,24 +266,24 @@ class App:
         await self.close()
 
 
-async def measure(browser: Browser, glance: App, floor: App, *, sessions: int, concurrent: int, bursts: int) -> None:
-    """Both apps in turns, so the machine's other load weighs on both alike.
+async def measure(browser: Browser, apps: list[App], *, sessions: int, concurrent: int, bursts: int) -> None:
+    """The apps in turns, so the machine's other load weighs on all alike.
 
     A warm-up session each (server-side imports and caches, not counted), then cold sessions one
-    at a time alternating between the two, then bursts of `concurrent` sessions in the order
-    floor, Glance, Glance, floor, ...
+    at a time, each turn in the reverse order of the one before, then bursts of `concurrent`
+    sessions in the same alternating order.
     """
-    for app in (floor, glance):
+    for app in apps:
         await app.session(browser, app.server, app.cookie, app.hold)
         await app.close()
     for turn in range(sessions):
-        for app in (floor, glance) if turn % 2 == 0 else (glance, floor):
+        for app in apps if turn % 2 == 0 else apps[::-1]:
             found = await app.timed(browser)
             if found is not None:
                 app.results.sequential.append(found)
             await app.close()
     for turn in range(bursts):
-        for app in (floor, glance) if turn % 2 == 0 else (glance, floor):
+        for app in apps if turn % 2 == 0 else apps[::-1]:
             await app.burst(browser, concurrent)
 
 
@@ -290,8 +300,8 @@ def row(label: str, glance_s: float, floor_s: float, target: float) -> None:
     print(f"{label:28}{glance_s:10.2f}{floor_s:10.2f}{ratio:8.2f}x{target:7.1f}x  {verdict}")
 
 
-def report(glance: Results, floor: Results, *, lines: int, concurrent: int) -> None:
-    """Print medians, ratios to the floor and the targets."""
+def report(glance: Results, floor: Results, scoped: Results, *, lines: int, concurrent: int) -> None:
+    """Print medians, ratios to the floor and the targets, then the scoped user's against the unscoped."""
     print(f"\nDashboard speed, {lines:,} sales lines on Postgres; seconds from navigation to visible")
     print(f"{'':28}{'Glance':>10}{'floor':>10}{'ratio':>9}{'target':>9}")
     floor_median = statistics.median(t.banner for t in floor.sequential)
@@ -301,6 +311,14 @@ def report(glance: Results, floor: Results, *, lines: int, concurrent: int) -> N
     glance_p95 = p95([t.banner for t in glance.concurrent])
     floor_p95 = p95([t.banner for t in floor.concurrent])
     row(f"banner p95, {concurrent} at once", glance_p95, floor_p95, TARGETS["banner"])
+    print(f"\nA user of {', '.join(SCOPED_TERRITORIES)} against a user of every territory")
+    print(f"{'':28}{'scoped':>10}{'all':>10}{'ratio':>9}{'target':>9}")
+    for part in ("banner", "cards", "charts"):
+        mine = statistics.median(getattr(t, part) for t in scoped.sequential)
+        every = statistics.median(getattr(t, part) for t in glance.sequential)
+        row(f"{part} (median, cold)", mine, every, SCOPED_TARGET)
+    scoped_p95 = p95([t.banner for t in scoped.concurrent])
+    row(f"banner p95, {concurrent} at once", scoped_p95, glance_p95, SCOPED_TARGET)
     for name, found in (("Glance", glance), ("floor", floor)):
         if found.timed_out:
             print(f"{name}: {found.timed_out} session(s) timed out after {TIMEOUT_MS / 1000:.0f} s and are left out")
@@ -332,14 +350,21 @@ async def run(args: argparse.Namespace) -> None:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             glance_app = App(server=glance, session=glance_session, cookie=cookie)
             floor_app = App(server=floor, session=floor_session, cookie=cookie)
+            scoped_app = App(
+                server=glance, session=glance_session, cookie=login_cookie(glance, password, SCOPED_USERNAME)
+            )
             await measure(
-                browser, glance_app, floor_app, sessions=args.sessions, concurrent=args.concurrent, bursts=args.bursts
+                browser,
+                [floor_app, glance_app, scoped_app],
+                sessions=args.sessions,
+                concurrent=args.concurrent,
+                bursts=args.bursts,
             )
             await browser.close()
     finally:
         glance.stop()
         floor.stop()
-    report(glance_app.results, floor_app.results, lines=args.lines, concurrent=args.concurrent)
+    report(glance_app.results, floor_app.results, scoped_app.results, lines=args.lines, concurrent=args.concurrent)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 import polars as pl
@@ -278,13 +279,19 @@ def register_token(
     return True
 
 
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+"""How exactly a token's last use is kept: a token polled every second writes once a minute, not every call."""
+
+
 def verify_token(session: Session, *, token: str) -> ApiToken | None:
-    """The live token with this secret (its last use recorded), or None when unknown or revoked."""
+    """The live token with this secret (its last use recorded to the minute), or None when unknown or revoked."""
     found = session.execute(select(ApiToken).where(col(ApiToken.token_hash) == _token_hash(token))).scalar_one_or_none()
     if found is None or found.revoked_at is not None:
         return None
-    found.last_used_at = utcnow()
-    session.flush()
+    now = utcnow()
+    if found.last_used_at is None or now - found.last_used_at >= TOKEN_USE_RESOLUTION:
+        found.last_used_at = now
+        session.flush()
     return found
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
@@ -70,6 +72,18 @@ def test_a_token_is_stored_hashed_and_stops_working_when_revoked(session: Sessio
     revoke_token(session, name="ci")
     assert verify_token(session, token=secret) is None
     assert verify_token(session, token="glance_guess") is None
+
+
+def test_a_tokens_last_use_is_kept_to_the_minute_without_a_write_per_call(session: Session) -> None:
+    secret = create_token(session, name="poller", role="viewer")
+    first = verify_token(session, token=secret)
+    assert first is not None and first.last_used_at is not None
+    seen = first.last_used_at
+    again = verify_token(session, token=secret)
+    assert again is not None and again.last_used_at == seen, "a second call within the minute writes nothing"
+    again.last_used_at = seen - timedelta(minutes=2)
+    later = verify_token(session, token=secret)
+    assert later is not None and later.last_used_at is not None and later.last_used_at >= seen
 
 
 def test_roles_are_ordered() -> None:

@@ -37,12 +37,29 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_HASHED: dict[Path, tuple[tuple[int, ...], str]] = {}
+"""The last hash of each file, with the stat that identified its bytes then."""
+
+
 def file_hash(path: Path) -> str | None:
-    """SHA-256 of a file's bytes (streamed), or None when it does not exist."""
+    """SHA-256 of a file's bytes (streamed), or None when it does not exist.
+
+    A file whose device, inode, size, modification and change times are what they were when it was
+    last hashed is not read again: a probe that re-checks the whole tree costs one `stat` per file.
+    Any write changes the change time (which no user-space call can set back), so an edited or
+    replaced file is always hashed afresh.
+    """
     try:
-        return sha256_file(path)
+        stat = path.stat()
+        identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        known = _HASHED.get(path)
+        if known is not None and known[0] == identity:
+            return known[1]
+        digest = sha256_file(path)
     except FileNotFoundError:
         return None
+    _HASHED[path] = (identity, digest)
+    return digest
 
 
 def source_files(root: Path) -> list[str]:

@@ -20,7 +20,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Glance sync service", version=__version__, lifespan=with_scheduled_work(ops.lifespan))
     app.state.settings = settings or get_settings()
     app.state.engine = get_engine() if settings is None else make_engine(settings)
-    app.state.source_check = None  # the startup check (ops.lifespan) replaces it
     app.include_router(imports_router)
     app.include_router(reports_router)
     ops.install(app)

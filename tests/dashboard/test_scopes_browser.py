@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from dashboard.pages.registry import pages_for
 from db.scope import Scope
 from services.auth import Role
 from tests.dashboard.served import Stack
@@ -124,3 +125,39 @@ def test_a_viewer_asking_to_view_as_the_admin_keeps_their_own_view(page: Page, s
     expect(page.locator(".notice.view-as")).to_have_count(0)
     expect(page.locator(".user-card .name")).to_have_text("Demo Viewer")
     expect(page.get_by_role("button", name="Ops", exact=True)).to_have_count(0)
+
+
+@pytest.mark.parametrize("allowed", [["IE"], []], ids=["IE", "no territories"])
+def test_a_walk_over_every_page_sends_the_browser_nothing_of_another_territory(
+    page: Page, stack: Stack, allowed: list[str]
+) -> None:
+    # Every page an analyst may open, from the registry the app builds its navigation from, with every
+    # frame the server sends over the websocket: what a page hides on screen must not reach the browser.
+    username = f"walker{len(allowed)}"
+    stack.add_user(username, role=Role.analyst, scope=Scope.only(allowed))
+    frames: list[str] = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda data: frames.append(str(data))))
+    sign_in(page, stack, username)
+    hidden = {"UK", "DE", "FR", "ES", "NL", "BE", "PT", "SE", "NO", "DK", "PL", "CH", "IE"} - set(allowed)
+    quoted = re.compile(r'"(' + "|".join(sorted(hidden)) + r')"')
+    on_screen = re.compile(r"\b(" + "|".join(sorted(hidden)) + r")\b")
+    walked = pages_for(Role.analyst)
+    assert {"glance", "sales", "pnl", "imports", "profile"} <= set(walked)
+    for key in walked:
+        frames.clear()
+        page.goto(f"{stack.dashboard_url}/?page={key}")
+        expect(page.locator(".user-card")).to_contain_text("Territories: " + (", ".join(allowed) or "none"))
+        page.wait_for_timeout(3_000)  # let the page's data arrive; a shorter wait only checks fewer frames
+        assert frames, f"no websocket frame reached the browser on {key}"
+        leaked = sorted({match for frame in frames for match in quoted.findall(frame)})
+        assert not leaked, f"page {key} sent {leaked} to a user who may see {allowed or 'no territory'}"
+        expect(page.get_by_text(on_screen)).to_have_count(0)
+        if key == "sales":
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download CSV").click()
+            lines = Path(download.value.path()).read_text().splitlines()
+            assert not [line for line in lines if on_screen.search(line)], "the CSV names another territory"
+            if allowed:
+                assert lines[1:], "the user's own products are in the download"
+            else:
+                assert lines[1:] == [], "a user with no territories downloads no figures"

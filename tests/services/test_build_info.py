@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import types
 import zipfile
@@ -66,6 +67,25 @@ def test_verification_names_a_changed_and_a_missing_file(source_copy: SourceCopy
     found = {(problem.path, problem.kind) for problem in check.problems}
     assert found == {("db/queries/pnl.py", ProblemKind.CHANGED), ("services/embedded/demo.py", ProblemKind.MISSING)}
     assert "differs from release" in check.describe() and "db/queries/pnl.py" in check.describe()
+
+
+def test_a_file_changed_after_a_check_is_caught_by_the_next_even_with_its_size_and_time_kept(
+    source_copy: SourceCopy,
+) -> None:
+    # Readiness re-checks on every probe and hashes only files whose stat changed: a same-size edit
+    # with the modification time set back must still be read again.
+    build = compute_build(source_copy.root)
+    assert verify_sources(build, root=source_copy.root, modules=[]).ok
+    module = source_copy.root / "db" / "queries" / "pnl.py"
+    before = module.stat()
+    text = module.read_bytes()
+    module.write_bytes(text.replace(b"def ", b"def_", 1)[: len(text)])
+    os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert module.stat().st_size == before.st_size and module.stat().st_mtime_ns == before.st_mtime_ns
+
+    check = verify_sources(build, root=source_copy.root, modules=[])
+
+    assert [(problem.path, problem.kind) for problem in check.problems] == [("db/queries/pnl.py", ProblemKind.CHANGED)]
 
 
 def test_an_imported_module_outside_the_release_tree_or_manifest_is_named(source_copy: SourceCopy) -> None:

@@ -334,3 +334,50 @@ def test_the_api_description_shows_an_example_answer_for_every_report(client: Te
         example = answer["200"]["content"]["application/json"]["example"]
         assert example["report"] == report and "data_version" in example and "ETag" in answer["200"]["headers"]
         assert {"304", "403"} <= set(answer)
+
+
+HIDDEN = (*OTHERS, "999.00", "500.00", "200.00", "Hidden-Valley", "7654.32")
+"""What only other territories hold: their names, channel and category, and figures no Atlantis total reaches."""
+WALK: dict[str, list[dict[str, str]]] = {
+    "/api/v1/reports/sales": [{"by": by} for by in ("territory", "channel", "category", "product", "month", "year")],
+    "/api/v1/reports/pnl": [{"by": "territory"}, {"by": "month", **SPAN}],
+    "/api/v1/reports/kpis": [{}, {"period": "ytd", "today": "2025-02-20"}, {"period": "custom", **SPAN}],
+    "/api/v1/reports/budget": [{}, SPAN],
+    "/api/v1/reports/dimensions": [{}],
+    "/api/v1/imports": [{}],
+    "/api/v1/imports/{run_id}": [{}],
+    "/api/v1/imports/{run_id}/rejected.csv": [{}],
+}
+"""Every GET route of the API under /api, with the parameters the walk asks each one for."""
+
+
+@pytest.mark.parametrize("allowed", [["Atlantis"], []], ids=["Atlantis", "no territories"])
+def test_a_walk_over_every_api_route_never_shows_another_territory(
+    client: TestClient, business: None, tmp_path: Path, allowed: list[str]
+) -> None:
+    # An import by a token of every territory: Hidden-Valley rows, one of them rejected.
+    rows = sales_rows(3, territory="Hidden-Valley")
+    rows[0]["net_revenue"] = "7654.32"
+    rows[2]["units"] = "many"
+    with write_csv(tmp_path / "Hidden-Valley.csv", rows).open("rb") as handle:
+        imported = client.post(
+            "/api/v1/imports/sales", headers=_bearer(Scope.everything(), role="analyst"), files={"file": handle}
+        )
+    assert imported.status_code == 200, imported.text
+    run_id = str(imported.json()["run_id"])
+    scoped = _bearer(Scope.only(allowed))
+    hidden = HIDDEN if allowed else (*HIDDEN, "Atlantis", "150.05", "100.00")
+    described = client.get("/openapi.json").json()["paths"]
+    routes = {path for path, operations in described.items() if "get" in operations and path.startswith("/api/")}
+    assert routes == set(WALK), "a new GET route: add it to WALK so this walk checks what it shows"
+
+    answered = 0
+    for path, variants in WALK.items():
+        for params in variants:
+            response = client.get(path.replace("{run_id}", run_id), params=params, headers=scoped)
+            assert response.status_code in (200, 404), f"{path} {params}: {response.status_code} {response.text}"
+            leaked = [name for name in hidden if name in response.text]
+            assert not leaked, f"{path} {params} shows {leaked} to a token for {allowed or 'no territory'}"
+            answered += response.status_code == 200
+    assert answered == sum(map(len, WALK.values())) - 2, "only the run of another territory is 404"
+    assert client.get(f"/api/v1/imports/{run_id}", headers=_bearer(Scope.everything())).status_code == 200

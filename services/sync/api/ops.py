@@ -22,9 +22,10 @@ router = APIRouter(tags=["health"])
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Check the imported sources against the release once, at start (readiness reports that check, so a probe
-    never re-hashes the tree); a mismatch fails readiness, never startup. Closes the app's connections at stop."""
-    app.state.source_check = startup_check(service=SERVICE)
+    """Check the imported sources against the release at start (logged, and published as a metric); readiness checks
+    again on every probe (a stat per file; only a changed file is hashed), so a file changed later fails it too.
+    A mismatch fails readiness, never startup. Closes the app's connections at stop."""
+    startup_check(service=SERVICE)
     yield
     app.state.engine.dispose()
 
@@ -34,9 +35,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Not ready: `failing` names each failing part."}},
 )
-def readyz(request: Request, engine: EngineDep, settings: SettingsDep) -> JSONResponse:
-    """Ready to serve: database reachable, schema at head, Redis reachable when configured, sources matched at start."""
-    result = readiness(engine=engine, settings=settings, cache=get_cache(), sources=request.app.state.source_check)
+def readyz(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+    """Ready to serve: database reachable, schema at head, Redis reachable when configured, sources match."""
+    result = readiness(engine=engine, settings=settings, cache=get_cache())
     return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.ready else 503)
 
 

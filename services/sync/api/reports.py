@@ -2,21 +2,22 @@
 
 Each route reads its parameters into a request, and `_answer` checks the territory against the
 caller's scope, answers 304 when `If-None-Match` holds the current `ETag` (data version, release,
-scope and parameters: nothing is computed), and otherwise builds the payload with
-`services.reports` (the CLI's serializer) through the shared cache.
+scope and parameters: nothing is computed), and otherwise answers the JSON cached under that
+ETag in the shared cache, building it on a miss with `services.reports` (the CLI's serializer).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from db.data_version import current_data_version
 from db.queries import PeriodName, PnlDimension
 from services.auth import Role
+from services.cache.query_cache import get_cache
 from services.reports.build import build_report, fingerprint
 from services.reports.payloads import BudgetPayload, DimensionsPayload, KpisPayload, PnlPayload, SalesPayload
 from services.reports.requests import (
@@ -71,8 +72,15 @@ def _answer(
     headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": f"Authorization, {ACTING_USER_HEADER}"}
     if _matches(http.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
-    payload = build_report(session, request, scope=caller.scope, settings=settings, data_version=version)
-    return JSONResponse(payload.as_json(), headers=headers)
+
+    def body() -> str:
+        payload = build_report(session, request, scope=caller.scope, settings=settings, data_version=version)
+        return json.dumps(payload.as_json(), ensure_ascii=False, separators=(",", ":"))
+
+    # The answer itself is cached under its ETag (which holds the scope), so a repeated question costs a
+    # lookup, not a rebuild from the figures' own cache entries.
+    answer = get_cache().get_or_compute(f"report:{request.name}", {"etag": tag}, body, data_version=version)
+    return Response(answer, media_type="application/json", headers=headers)
 
 
 @router.get("/sales", response_model=SalesPayload, responses=_responses(report_examples.SALES))
